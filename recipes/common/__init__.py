@@ -1,0 +1,1 @@
+"""Building blocks several recipes share (cells, samplers, corpora). Not a recipe."""
