@@ -18,6 +18,7 @@ DEFAULT_CONFIG = {
     "batch_size": 32,
     "learning_rate": 0.005,
     "global_clipnorm": 5.0,
+    "input_noise": 0.0,
     "cell": "lstm",
     "units": 64,
     "match_params": False,
@@ -105,7 +106,8 @@ def build_model(config):
     if config["match_params"]:
         units = matched_units(cell, "lstm", units, input_dim=1, output_dim=1)
     inputs = keras.Input(shape=(None, 1), name="previous_sample")
-    hidden = recurrent_layer(cell, units, name=cell)(inputs)
+    noisy = keras.layers.GaussianNoise(config["input_noise"], name="input_noise")(inputs)
+    hidden = recurrent_layer(cell, units, name=cell)(noisy)
     outputs = keras.layers.Dense(1, name="readout")(hidden)
     model = keras.Model(inputs, outputs, name="sine_continuation")
     optimizer = keras.optimizers.Adam(config["learning_rate"], global_clipnorm=config["global_clipnorm"])

@@ -1,0 +1,41 @@
+# Two commands: `make demo` and `make test`. Each builds .venv from requirements.txt
+# when it is missing or older than requirements.txt / pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := runs/demo
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: setup demo test bench readme clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing requirements into $(VENV) (first time: about a minute)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored" || true
+	@$(BIN)/python -c "import keras, pydot, yaml, matplotlib" && touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf $(DEMO)
+	$(BIN)/recipe run memory_task --brief --out $(DEMO)/memory_task
+	$(BIN)/recipe plot memory_task --format svg --out $(DEMO)/memory_task_graph.svg
+	$(BIN)/recipe weights $(DEMO)/memory_task
+	@echo ""
+	@echo "run directory: $(DEMO)/memory_task   (metrics.json, history.csv, loss.png, model.keras, demo figures)"
+	@echo "graph plot:    $(DEMO)/memory_task_graph.svg"
+	@echo "weights:       $(DEMO)/memory_task/weights/"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -rs
+
+bench: $(STAMP)
+	$(BIN)/python bench/brief_runs.py
+	$(BIN)/python bench/sampling.py
+
+readme: $(STAMP)
+	$(BIN)/python -m tools.readme --write
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,106 @@
+"""Digit-recall sequences: remember K digits across a gap of blanks, then write them back.
+
+One sequence of length T = K + blank_separation + 1 + K, with K = num_digits:
+
+    step      0 .. K-1      K .. K+S-1    K+S        K+S+1 .. T-1
+    input     r_1 .. r_K    blanks        delimiter  blanks
+    target    blanks        blanks        blank      r_1 .. r_K
+
+The digits r_i are drawn uniformly from 0..8. Symbols are coded as ids
+0..8 = digits, 9 = blank, 10 = delimiter; inputs are one-hot over those 11 ids,
+targets are the ids 0..9 (the delimiter is never a target), so the output layer is a
+softmax over 9 digits + blank. Every step is a target, as in the paper's task: a model
+that learns only "blank until the delimiter, then any digit" already gets most of the
+loss right, and only the last K steps tell memory from guessing.
+"""
+
+import numpy as np
+
+from recipes.common.config import ConfigError, check_positive
+
+BLANK = 9
+DELIMITER = 10
+NUM_DIGITS = 9  # digits 0..8
+NUM_INPUT_SYMBOLS = 11  # 9 digits + blank + delimiter
+NUM_OUTPUT_CLASSES = 10  # 9 digits + blank
+
+# One independent random stream per split, so changing the size of one split
+# leaves the sequences of the others unchanged.
+_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
+
+
+def check_task(config):
+    """Raise ConfigError unless the task sizes in `config` make a sequence.
+
+    Args:
+        config: dict with num_digits, blank_separation, num_train, num_validation, num_test.
+    """
+    check_positive(config, "num_digits", "num_train", "num_validation", "num_test")
+    if config["blank_separation"] < 0:
+        raise ConfigError(
+            f"Config blank_separation={config['blank_separation']!r} must be >= 0. Use e.g. --set blank_separation=20."
+        )
+
+
+def sequence_length(num_digits, blank_separation):
+    """Steps in one sequence: the digits, the gap, the delimiter, then the recall steps."""
+    return 2 * num_digits + blank_separation + 1
+
+
+def recall_sequences(num_sequences, num_digits, blank_separation, rng):
+    """Sample input and target symbol ids for the recall task.
+
+    Args:
+        num_sequences: how many sequences.
+        num_digits: K, the digits to remember.
+        blank_separation: blanks between the last digit and the delimiter.
+        rng: a numpy.random.Generator.
+
+    Returns:
+        (inputs, targets): int32 arrays (num_sequences, T) of symbol ids, with
+        T = sequence_length(num_digits, blank_separation).
+    """
+    length = sequence_length(num_digits, blank_separation)
+    digits = rng.integers(0, NUM_DIGITS, size=(num_sequences, num_digits))
+    inputs = np.full((num_sequences, length), BLANK, dtype=np.int32)
+    targets = np.full((num_sequences, length), BLANK, dtype=np.int32)
+    inputs[:, :num_digits] = digits
+    # The delimiter sits right after the gap; the K steps after it are the recall.
+    inputs[:, num_digits + blank_separation] = DELIMITER
+    targets[:, -num_digits:] = digits
+    return inputs, targets
+
+
+def one_hot(ids, depth=NUM_INPUT_SYMBOLS):
+    """(batch, T) int ids -> (batch, T, depth) float32 one-hot vectors."""
+    return np.eye(depth, dtype=np.float32)[ids]
+
+
+def load_data(config):
+    """Generate the train, validation and test splits for a config.
+
+    Args:
+        config: dict with seed, num_digits, blank_separation, num_train,
+            num_validation, num_test.
+
+    Returns:
+        dict with "train", "validation", "test": (x, y), x float32 (N, T, 11) one-hot
+        inputs, y int32 (N, T) target ids; "test_symbols": int32 (num_test, T) input ids
+        (for the demo's labels).
+    """
+    check_task(config)
+    seed = config["seed"]
+
+    def split(name, num_sequences):
+        rng = np.random.default_rng([seed, _SPLIT_STREAMS[name]])
+        return recall_sequences(num_sequences, config["num_digits"], config["blank_separation"], rng)
+
+    train_inputs, train_targets = split("train", config["num_train"])
+    validation_inputs, validation_targets = split("validation", config["num_validation"])
+    test_inputs, test_targets = split("test", config["num_test"])
+    return {
+        "train": (one_hot(train_inputs), train_targets),
+        "validation": (one_hot(validation_inputs), validation_targets),
+        "test": (one_hot(test_inputs), test_targets),
+        "test_symbols": test_inputs,
+    }

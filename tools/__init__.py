@@ -1,0 +1,1 @@
+"""The `recipe` CLI and the shared machinery it calls (catalog, runner, figures)."""

@@ -1,0 +1,236 @@
+"""`recipe`: list, show, run, plot, weights, compare and validate the recipes.
+
+Thin wrappers over functions in tools/ (tests call those directly). `list`, `show` and
+`validate`'s catalog checks never import TensorFlow or Keras. Exit codes: 0 ok, 1 the
+work failed (diverged, expectation missed under --check, invalid catalog), 2 usage error.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from tools import errors
+from tools.catalog import FAMILIES, PROPERTIES, CatalogError, get_entry, load_catalog, matches, read_catalog, validate_catalog
+
+EXAMPLES = """examples:
+  recipe list                          all recipes
+  recipe list --property teacher_forcing
+  recipe show memory_task              config, papers, expected result
+  recipe run memory_task --brief       the checked few-minute run
+  recipe run char_rnn --set units=128 --epochs 3
+  recipe plot char_rnn --format png    computation graph for a blog post
+  recipe weights runs/memory_task-...  per-gate weight figures of a trained run
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2) instead of a usage block."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}. Run '{self.prog} --help'.\n")
+        sys.exit(2)
+
+
+def _quiet_backend():
+    """Silence TensorFlow's start-up logs before Keras is first imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def cmd_list(args):
+    catalog = load_catalog()
+    for flag, value, allowed in (("--family", args.family, FAMILIES), ("--property", args.property, PROPERTIES)):
+        if value and value not in allowed:
+            raise errors.UsageError(f"Unknown {flag[2:]} '{value}'.{errors.did_you_mean(value, allowed)} Use one of: {', '.join(allowed)}.")
+    chosen = {rid: entry for rid, entry in catalog.items() if matches(rid, entry, args.pattern, args.family, args.property)}
+    if args.json:
+        print(json.dumps([{"id": rid, **entry} for rid, entry in chosen.items()], indent=2, default=str))
+        return 0
+    if not chosen:
+        print("no recipe matches", file=sys.stderr)
+        return 0
+    width = max(len(rid) for rid in chosen)
+    for rid, entry in chosen.items():
+        print(f"{rid:<{width}}  {entry['family']:<23} {entry['title']}")
+    return 0
+
+
+def cmd_show(args):
+    from tools.catalog import RECIPES_DIR, read_default_config
+
+    entry = get_entry(load_catalog(), args.id)
+    config = read_default_config(RECIPES_DIR / args.id)
+    brief = entry["brief"]
+    (kind, bound), = brief["expect"].items()
+    lines = [
+        f"{args.id}: {entry['title']}",
+        f"  {entry['summary']}",
+        f"  family: {entry['family']}   task: {entry['task']}   modality: {entry['modality']}",
+        "  properties:",
+        *[f"    {p:<24} {PROPERTIES[p]}" for p in entry["properties"]],
+        "  papers:",
+        *[f"    {p['authors']} ({p['year']}). {p['title']}. {p['url']}" for p in entry["papers"]],
+        f"  data: {entry['data']['source']} (licence: {entry['data']['licence']})",
+        "  config (default -> brief):",
+    ]
+    width = max(map(len, config))
+    for key, value in config.items():
+        brief_value = f"  -> {brief['overrides'][key]!r}" if key in brief["overrides"] else ""
+        lines.append(f"    {key:<{width}} {value!r}{brief_value}")
+    lines += [
+        f"  brief run: {brief['metric']} {'>=' if kind == 'min' else '<='} {bound:g} within {brief['budget_seconds']} s on a 2-core CPU",
+        f"  try: recipe run {args.id} --brief",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_run(args):
+    from tools import runner
+
+    result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out)
+    print(f"status: {result.status}   wall time: {result.seconds:.1f} s")
+    print(f"run directory: {result.run_dir}")
+    for path in result.files:
+        print(f"  {path}")
+    print(result.expectation + ("" if args.brief else "   (the catalog expectation is for --brief)"))
+    if args.check and not result.met:
+        raise errors.RunFailed(f"{args.id} missed its expectation: {result.expectation}")
+    return 0
+
+
+def cmd_plot(args):
+    from tools import graph, runner
+
+    _, model = runner.build_untrained(args.id, sets=args.set)
+    path = graph.plot_model(model, args.out or f"{args.id}.{args.format}", fmt=args.format, rankdir=args.rankdir)
+    print(path)
+    return 0
+
+
+def cmd_weights(args):
+    from tools import runner, weights
+
+    target = Path(args.target)
+    if target.is_dir():
+        _, _, model = runner.load_run(target)
+        out = Path(args.out) if args.out else target / "weights"
+    else:
+        if "/" in args.target or os.sep in args.target:
+            raise errors.not_a_run_dir(args.target, "no such directory")
+        _, model = runner.build_untrained(args.target, sets=args.set)
+        out = Path(args.out) if args.out else Path(f"{args.target}_weights")
+        print(f"untrained {args.target} (DEFAULT_CONFIG initialisation); pass a run directory for trained weights")
+    for path, summary in weights.weight_figures(model, out):
+        print(f"{path}\n  {summary}")
+    return 0
+
+
+def cmd_compare(args):
+    from tools import compare
+
+    table = compare.compare(args.id, args.grid, brief=args.brief, sets=args.set, metric=args.metric, out=args.out)
+    print(table)
+    return 0
+
+
+def cmd_validate(args):
+    problems = validate_catalog(read_catalog())
+    if not problems:
+        from tools import runner
+
+        catalog = load_catalog()
+        for rid in catalog:
+            started = time.perf_counter()
+            _, model = runner.build_untrained(rid)
+            print(f"ok  {rid:<24} builds ({model.count_params():,} parameters, {time.perf_counter() - started:.1f} s)")
+        print(f"catalog ok: {len(catalog)} recipes")
+        return 0
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s) in the catalog", file=sys.stderr)
+    return 1
+
+
+def build_parser():
+    parser = _Parser(prog="recipe", description="Tested Keras 3 recipes for recurrent networks.", epilog=EXAMPLES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
+
+    p = verbs.add_parser("list", help="browse the recipes (never imports TensorFlow)")
+    p.add_argument("pattern", nargs="?", help="substring of id/title, or a wildcard like 'seq*'")
+    p.add_argument("--family", help="e.g. recurrent, encoder_decoder")
+    p.add_argument("--property", help="e.g. teacher_forcing, bidirectional")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+
+    p = verbs.add_parser("show", help="metadata, config, papers and expected brief result")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_show)
+
+    def add_set(p):
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+
+    p = verbs.add_parser("run", help="train, evaluate and demo; writes a run directory")
+    p.add_argument("id")
+    p.add_argument("--brief", action="store_true", help="the catalog's brief config (checked, about a minute)")
+    add_set(p)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="run directory (default runs/<id>-<time>)")
+    p.add_argument("--check", action="store_true", help="exit 1 when the catalog expectation is missed")
+    p.set_defaults(func=cmd_run)
+
+    p = verbs.add_parser("plot", help="computation graph (works before any training)")
+    p.add_argument("id")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], default="svg")
+    p.add_argument("--out", help="file to write (default <id>.<format>)")
+    p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top-to-bottom or left-to-right")
+    add_set(p)
+    p.set_defaults(func=cmd_plot)
+
+    p = verbs.add_parser("weights", help="weight figures, per gate for LSTM/GRU")
+    p.add_argument("target", metavar="ID|RUN_DIR")
+    p.add_argument("--out", help="folder for the figures (default RUN_DIR/weights or <id>_weights)")
+    add_set(p)
+    p.set_defaults(func=cmd_weights)
+
+    p = verbs.add_parser("compare", help="brief runs over a grid of config values, as a markdown table")
+    p.add_argument("id")
+    p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2", help="one or two keys to vary")
+    p.add_argument("--brief", action="store_true")
+    add_set(p)
+    p.add_argument("--metric", help="metric to tabulate (default: the catalog's brief metric)")
+    p.add_argument("--out", help="folder for the run directories (default runs/compare-<id>-<time>)")
+    p.set_defaults(func=cmd_compare)
+
+    p = verbs.add_parser("validate", help="check catalog.yaml against the recipe folders; build every recipe")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `recipe` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.verb not in ("list", "show"):
+        _quiet_backend()
+    from recipes.common.config import ConfigError
+
+    try:
+        return args.func(args)
+    except (errors.UsageError, ConfigError, CatalogError) as error:
+        print(f"recipe: error: {error}", file=sys.stderr)
+        return 2
+    except errors.RunFailed as error:
+        print(f"recipe: failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("recipe: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

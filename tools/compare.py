@@ -1,0 +1,64 @@
+"""`recipe compare`: the same recipe over a grid of config values, as a markdown table.
+
+The comparison tables in recipe READMEs come from here, so each states the command
+that regenerates it. Every grid point is a full run (its own run directory).
+"""
+
+import itertools
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tools import errors
+from tools.catalog import get_entry, load_catalog
+from tools.config import parse_sets
+
+
+def parse_grid(grid):
+    """['cell=lstm,gru', 'units=8,16'] -> [('cell', ['lstm', 'gru']), ('units', ['8', '16'])] (one or two keys)."""
+    parsed = [(key, [v.strip() for v in values.split(",") if v.strip()]) for key, values in parse_sets(grid)]
+    if not 1 <= len(parsed) <= 2 or any(not values for _, values in parsed):
+        raise errors.UsageError("--grid takes one or two keys, each with values: e.g. --grid blank_separation=5,20 --grid cell=lstm,basic_rnn.")
+    return parsed
+
+
+def markdown_table(row_key, row_values, col_key, col_values, cells):
+    """A markdown table: rows = row_key values, columns = col_key values, cells[(row, col)] as text."""
+    head = f"| {row_key} | " + " | ".join(f"{col_key}={c}" if col_key else c for c in col_values) + " |"
+    rule = "|---|" + "---|" * len(col_values)
+    body = [f"| {r} | " + " | ".join(cells[(r, c)] for c in col_values) + " |" for r in row_values]
+    return "\n".join([head, rule, *body])
+
+
+def compare(recipe_id, grid, brief=False, sets=(), metric=None, out=None, log=print):
+    """Run `recipe_id` at every point of `grid` and tabulate one metric.
+
+    Args:
+        recipe_id: catalog id.
+        grid: 'key=v1,v2' strings (one or two keys: rows, then columns).
+        brief: start from the brief config.
+        sets: fixed 'key=value' overrides for every run.
+        metric: the metric to tabulate (default the catalog's brief metric).
+        out: folder for the run directories.
+
+    Returns:
+        The markdown table, followed by the command that regenerates it.
+    """
+    from tools import runner
+
+    entry = get_entry(load_catalog(), recipe_id)
+    metric = metric or entry["brief"]["metric"]
+    axes = parse_grid(grid)
+    (row_key, row_values), (col_key, col_values) = axes[0], (axes[1] if len(axes) == 2 else ("", [metric]))
+    root = Path(out) if out else Path("runs") / f"compare-{recipe_id}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    cells = {}
+    for r, c in itertools.product(row_values, col_values):
+        point = [f"{row_key}={r}", *([f"{col_key}={c}"] if col_key else [])]
+        result = runner.run(recipe_id, brief=brief, sets=[*sets, *point], out=root / "_".join(point), verbose=0, log=lambda *_: None)
+        if metric not in result.metrics:
+            raise errors.UsageError(f"Recipe '{recipe_id}' reports no metric '{metric}' (it reports {', '.join(result.metrics)}). Use --metric.")
+        cells[(r, c)] = f"{result.metrics[metric]:.3f}"
+        log(f"{' '.join(point)}: {metric} {cells[(r, c)]} ({result.seconds:.0f} s)")
+    command = " ".join(["recipe compare", recipe_id, *(["--brief"] if brief else []), *[f"--grid {g}" for g in grid],
+                        *[f"--set {s}" for s in sets], *([f"--metric {metric}"] if metric != entry["brief"]["metric"] else [])])
+    table = markdown_table(row_key, row_values, col_key, col_values, cells)
+    return f"{table}\n\n{metric}; regenerate with `{command}`."
