@@ -34,9 +34,12 @@ def unknown_config_key(recipe_id, key, known):
     )
 
 
+_KINDS = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "text"}
+
+
 def bad_config_value(recipe_id, key, text, expected_type, default):
     return UsageError(
-        f"Config key '{key}' of '{recipe_id}' takes a {expected_type.__name__} (default {default!r}), "
+        f"Config key '{key}' of '{recipe_id}' takes {_KINDS.get(expected_type.__name__, expected_type.__name__)} (default {default!r}), "
         f"got '{text}'. Use e.g. --set {key}={default!r}."
     )
 

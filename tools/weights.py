@@ -31,14 +31,13 @@ def cell_blocks(cell):
     return blocks
 
 
-def recurrent_cells(layer, prefix=""):
+def recurrent_cells(layer, name=None):
     """(name, cell) for every splittable cell inside `layer` (RNN layers, Bidirectional, stacked cells)."""
-    name = f"{prefix}{layer.name}"
-    for attr in ("forward_layer", "backward_layer"):
-        if hasattr(layer, attr):
-            yield from recurrent_cells(getattr(layer, attr), f"{prefix}")
-            if attr == "backward_layer":
-                return
+    name = name or layer.name
+    if hasattr(layer, "forward_layer"):  # Bidirectional: its inner layers have generated names
+        yield from recurrent_cells(layer.forward_layer, f"{name}/forward")
+        yield from recurrent_cells(layer.backward_layer, f"{name}/backward")
+        return
     cell = getattr(layer, "cell", None)
     if cell is None:
         return
@@ -140,7 +139,7 @@ def weight_figures(model, out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path, layer in _walk(model):
-        cells = list(recurrent_cells(layer, prefix=path[: -len(layer.name)]))
+        cells = list(recurrent_cells(layer, path))
         if cells:
             for name, cell in cells:
                 gates = cell_gates(cell)
