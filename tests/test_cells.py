@@ -7,10 +7,12 @@ import pytest
 from recipes.common.cells import (
     CELL_CHOICES,
     BasicRNNCell,
+    PeepholeLSTMCell,
     LSTMCell,
     matched_units,
     recurrent_layer,
     recurrent_parameter_count,
+    recurrent_stack,
 )
 from recipes.common.config import ConfigError
 
@@ -127,3 +129,48 @@ def test_cell_saves_and_loads(tmp_path, sequence, cell_class):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(model.predict(sequence, verbose=0), loaded.predict(sequence, verbose=0), atol=1e-6)
+
+
+def numpy_peephole_lstm(x, w, b, p):
+    """The peephole LSTM: i and f peek at c_{t-1}, o at c_t (diagonal weights p)."""
+    units = w.shape[1] // 4
+    h = np.zeros((x.shape[0], units))
+    c = np.zeros_like(h)
+    outputs = []
+    for t in range(x.shape[1]):
+        z = np.concatenate([x[:, t], h], axis=-1) @ w + b
+        i, f, g, o = (z[:, k * units : (k + 1) * units] for k in range(4))
+        c = sigmoid(f + p[1] * c) * c + sigmoid(i + p[0] * c) * np.tanh(g)
+        h = sigmoid(o + p[2] * c) * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+
+def test_peephole_lstm_matches_numpy(sequence):
+    cell = PeepholeLSTMCell(5)
+    run_cell(cell, sequence)
+    randomise(cell)
+    _, ours = run_cell(cell, sequence)
+    w, b, p = cell.get_weights()
+    assert np.abs(p).min() > 0  # the peepholes are exercised
+    np.testing.assert_allclose(ours, numpy_peephole_lstm(sequence, w, b, p), atol=TOLERANCE)
+
+
+def test_peephole_lstm_with_zero_peepholes_is_the_lstm(sequence):
+    plain, peephole = LSTMCell(4), PeepholeLSTMCell(4)
+    run_cell(plain, sequence)
+    run_cell(peephole, sequence)
+    randomise(plain)
+    peephole.set_weights([*plain.get_weights(), np.zeros((3, 4), "float32")])
+    np.testing.assert_allclose(run_cell(plain, sequence)[1], run_cell(peephole, sequence)[1], atol=TOLERANCE)
+
+
+def test_recurrent_stack_depth_and_dropout():
+    inputs = keras.Input((None, 3))
+    outputs = recurrent_stack(inputs, "keras_gru", 4, num_layers=3, name="deep", dropout=0.2, return_sequences=False)
+    model = keras.Model(inputs, outputs)
+    names = [layer.name for layer in model.layers[1:]]
+    assert names == ["deep_1", "deep_dropout_1", "deep_2", "deep_dropout_2", "deep_3"]
+    assert model.output_shape == (None, 4)
+    with pytest.raises(ConfigError, match="num_layers=0"):
+        recurrent_stack(inputs, "lstm", 4, num_layers=0, name="x")

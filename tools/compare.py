@@ -4,13 +4,12 @@ The comparison tables in recipe READMEs come from here, so each states the comma
 that regenerates it. Every grid point is a full run (its own run directory).
 """
 
-import itertools
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tools import errors
 from tools.catalog import get_entry, load_catalog
-from tools.config import parse_sets
+from tools.config import parse_sets, resolve_config
 
 
 def parse_grid(grid):
@@ -37,7 +36,8 @@ def compare(recipe_id, grid, brief=False, sets=(), metric=None, out=None, log=pr
         grid: 'key=v1,v2' strings (one or two keys: rows, then columns).
         brief: start from the brief config.
         sets: fixed 'key=value' overrides for every run.
-        metric: the metric to tabulate (default the catalog's brief metric).
+        metric: the metric to tabulate (default the catalog's brief metric); with one grid key,
+            a comma-separated list gives one column per metric (e.g. accuracy at several lengths).
         out: folder for the run directories.
 
     Returns:
@@ -46,19 +46,30 @@ def compare(recipe_id, grid, brief=False, sets=(), metric=None, out=None, log=pr
     from tools import runner
 
     entry = get_entry(load_catalog(), recipe_id)
-    metric = metric or entry["brief"]["metric"]
+    metrics = [m.strip() for m in (metric or entry["brief"]["metric"]).split(",") if m.strip()]
     axes = parse_grid(grid)
-    (row_key, row_values), (col_key, col_values) = axes[0], (axes[1] if len(axes) == 2 else ("", [metric]))
+    if len(axes) == 2 and len(metrics) > 1:
+        raise errors.UsageError("Several metrics need a single --grid key (the metrics become the columns).")
+    (row_key, row_values), (col_key, col_values) = axes[0], (axes[1] if len(axes) == 2 else ("", metrics))
+    # Check every grid point's config before training anything, so a typo costs no run.
+    for r in row_values:
+        for c in col_values if col_key else [None]:
+            resolve_config(recipe_id, entry, brief=brief, sets=[*sets, f"{row_key}={r}", *([f"{col_key}={c}"] if col_key else [])])
     root = Path(out) if out else Path("runs") / f"compare-{recipe_id}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     cells = {}
-    for r, c in itertools.product(row_values, col_values):
-        point = [f"{row_key}={r}", *([f"{col_key}={c}"] if col_key else [])]
-        result = runner.run(recipe_id, brief=brief, sets=[*sets, *point], out=root / "_".join(point), verbose=0, log=lambda *_: None)
-        if metric not in result.metrics:
-            raise errors.UsageError(f"Recipe '{recipe_id}' reports no metric '{metric}' (it reports {', '.join(result.metrics)}). Use --metric.")
-        cells[(r, c)] = f"{result.metrics[metric]:.3f}"
-        log(f"{' '.join(point)}: {metric} {cells[(r, c)]} ({result.seconds:.0f} s)")
+    for r in row_values:
+        for c in col_values if col_key else [None]:
+            point = [f"{row_key}={r}", *([f"{col_key}={c}"] if col_key else [])]
+            result = runner.run(recipe_id, brief=brief, sets=[*sets, *point], out=root / "_".join(point), verbose=0, log=lambda *_: None)
+            missing = [m for m in metrics if m not in result.metrics]
+            if missing:
+                raise errors.UsageError(f"Recipe '{recipe_id}' reports no metric '{missing[0]}' (it reports {', '.join(result.metrics)}). Use --metric.")
+            # Two grid keys: one metric per cell. One grid key: one column per metric.
+            for m in metrics:
+                cells[(r, c if col_key else m)] = f"{result.metrics[m]:.3f}"
+            log(f"{' '.join(point)}: " + ", ".join(f"{m} {result.metrics[m]:.3f}" for m in metrics) + f" ({result.seconds:.0f} s)")
+    metric_text = ",".join(metrics)
     command = " ".join(["recipe compare", recipe_id, *(["--brief"] if brief else []), *[f"--grid {g}" for g in grid],
-                        *[f"--set {s}" for s in sets], *([f"--metric {metric}"] if metric != entry["brief"]["metric"] else [])])
+                        *[f"--set {s}" for s in sets], *([f"--metric {metric_text}"] if metric_text != entry["brief"]["metric"] else [])])
     table = markdown_table(row_key, row_values, col_key, col_values, cells)
-    return f"{table}\n\n{metric}; regenerate with `{command}`."
+    return f"{table}\n\n{'Cells: ' + metrics[0] + '. ' if col_key else ''}Regenerate with `{command}`."

@@ -84,6 +84,8 @@ def gate_figure(title, gates, blocks, path):
     bias_rows = [] if bias is None else ([("bias", bias)] if bias.ndim == 1 else [("input bias", bias[0]), ("recurrent bias", bias[1])])
     rows = [("input → gate\n(kernel)", kernel), ("hidden → gate\n(recurrent kernel)", recurrent)]
     rows += [(label, value.reshape(1, -1)) for label, value in bias_rows]
+    if "peephole" in blocks:
+        rows.append(("peephole\n(cell → gate)", blocks["peephole"].reshape(1, -1)))
     limit = max(float(np.max(np.abs(value))) for _, value in rows) or 1.0
     # Row heights follow the matrices, with a floor so thin rows (bias, 1-d input) stay visible.
     heights = [max(value.shape[0], 3 if value.shape[0] == 1 else 8) for _, value in rows]

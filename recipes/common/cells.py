@@ -12,14 +12,15 @@ one-to-one between our cells and `keras.layers.SimpleRNN` / `keras.layers.LSTM`.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
-from recipes.common.config import check_choice
+from recipes.common.config import ConfigError, check_choice
 
 SERIALIZATION_PACKAGE = "rnn_recipes"
 
 # The `cell` config values every recipe with a cell choice accepts.
-CELL_CHOICES = ("basic_rnn", "lstm", "keras_simple_rnn", "keras_lstm", "keras_gru")
+CELL_CHOICES = ("basic_rnn", "lstm", "peephole_lstm", "keras_simple_rnn", "keras_lstm", "keras_gru")
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -139,15 +140,53 @@ class LSTMCell(keras.layers.Layer):
         }
 
 
-def recurrent_layer(cell, units, name, return_sequences=True, return_state=False, **layer_kwargs):
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class PeepholeLSTMCell(LSTMCell):
+    """The LSTM with peephole connections (Gers & Schmidhuber 2000, as used by Sak et al. 2014).
+
+    The gates also see the cell state through diagonal (element-wise) weights p_i, p_f, p_o:
+        i_t = sigmoid(z_i + p_i * c_{t-1})
+        f_t = sigmoid(z_f + p_f * c_{t-1})
+        c_t = f_t * c_{t-1} + i_t * tanh(z_c)
+        o_t = sigmoid(z_o + p_o * c_t)          (the output gate peeks at the new cell)
+        h_t = o_t * tanh(c_t)
+    with z_t = [x_t, h_{t-1}] W + b split into blocks i, f, c, o as in LSTMCell.
+
+    Args:
+        units, forget_bias, kernel_initializer: as in LSTMCell.
+    """
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        # Rows p_i, p_f, p_o; zero at the start, so training begins from the plain LSTM.
+        self.peephole = self.add_weight(shape=(3, self.units), initializer="zeros", name="peephole")
+
+    def call(self, inputs, states, training=None):
+        h_prev, c_prev = states
+        z = ops.matmul(ops.concatenate([inputs, h_prev], axis=-1), self.kernel) + self.bias
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+        p_i, p_f, p_o = self.peephole[0], self.peephole[1], self.peephole[2]
+        c = ops.sigmoid(z_f + p_f * c_prev) * c_prev + ops.sigmoid(z_i + p_i * c_prev) * ops.tanh(z_c)
+        h = ops.sigmoid(z_o + p_o * c) * ops.tanh(c)
+        return h, [h, c]
+
+    def weight_blocks(self):
+        """As LSTMCell, plus 'peephole' laid out like the bias (4 * units; the c block is zero: no peephole)."""
+        p = ops.convert_to_numpy(self.peephole)
+        return {**super().weight_blocks(), "peephole": np.concatenate([p[0], p[1], np.zeros_like(p[0]), p[2]])}
+
+
+def recurrent_layer(cell, units, name, return_sequences=True, return_state=False, forget_bias=1.0, **layer_kwargs):
     """One recurrent layer for a `cell` config choice.
 
     Args:
-        cell: one of CELL_CHOICES: our "basic_rnn" / "lstm" (wrapped in keras.layers.RNN),
-            or Keras' "keras_simple_rnn" / "keras_lstm" / "keras_gru".
+        cell: one of CELL_CHOICES: our "basic_rnn" / "lstm" / "peephole_lstm" (wrapped in
+            keras.layers.RNN), or Keras' "keras_simple_rnn" / "keras_lstm" / "keras_gru".
         units: hidden size.
         name: layer name (it appears in every diagram and summary).
         return_sequences, return_state: as in keras.layers.RNN.
+        forget_bias: initial forget-gate bias of the LSTMs (Keras' LSTM supports only 1.0 or 0.0,
+            through unit_forget_bias).
         **layer_kwargs: passed to the layer (e.g. `dropout` for Keras' layers, `stateful`).
 
     Returns:
@@ -157,17 +196,20 @@ def recurrent_layer(cell, units, name, return_sequences=True, return_state=False
     common = dict(return_sequences=return_sequences, return_state=return_state, name=name, **layer_kwargs)
     if cell == "basic_rnn":
         return keras.layers.RNN(BasicRNNCell(units, name=f"{name}_cell"), **common)
-    if cell == "lstm":
-        return keras.layers.RNN(LSTMCell(units, name=f"{name}_cell"), **common)
+    if cell in ("lstm", "peephole_lstm"):
+        cell_class = LSTMCell if cell == "lstm" else PeepholeLSTMCell
+        return keras.layers.RNN(cell_class(units, forget_bias=forget_bias, name=f"{name}_cell"), **common)
     if cell == "keras_simple_rnn":
         return keras.layers.SimpleRNN(units, **common)
     if cell == "keras_lstm":
-        return keras.layers.LSTM(units, **common)
+        if forget_bias not in (0.0, 1.0):
+            raise ConfigError(f"Config forget_bias={forget_bias!r}: Keras' LSTM starts it at 1.0 or 0.0 only. Use --set cell=lstm for other values.")
+        return keras.layers.LSTM(units, unit_forget_bias=forget_bias == 1.0, **common)
     return keras.layers.GRU(units, **common)
 
 
 # Weight matrices per cell: the basic RNN has one gate block, an LSTM four, a GRU three.
-_GATE_BLOCKS = {"basic_rnn": 1, "keras_simple_rnn": 1, "lstm": 4, "keras_lstm": 4, "keras_gru": 3}
+_GATE_BLOCKS = {"basic_rnn": 1, "keras_simple_rnn": 1, "lstm": 4, "peephole_lstm": 4, "keras_lstm": 4, "keras_gru": 3}
 
 
 def recurrent_parameter_count(cell, units, input_dim):
@@ -175,7 +217,8 @@ def recurrent_parameter_count(cell, units, input_dim):
     check_choice("cell", cell, CELL_CHOICES)
     blocks = _GATE_BLOCKS[cell]
     bias = 2 * blocks * units if cell == "keras_gru" else blocks * units
-    return blocks * units * (input_dim + units) + bias
+    peephole = 3 * units if cell == "peephole_lstm" else 0
+    return blocks * units * (input_dim + units) + bias + peephole
 
 
 def matched_units(cell, reference_cell, reference_units, input_dim, output_dim):
@@ -196,3 +239,30 @@ def matched_units(cell, reference_cell, reference_units, input_dim, output_dim):
 
     target = total(reference_cell, reference_units)
     return min(range(1, 8 * reference_units + 1), key=lambda u: abs(total(cell, u) - target))
+
+
+def recurrent_stack(inputs, cell, units, num_layers, name, dropout=0.0, return_sequences=True, forget_bias=1.0):
+    """`num_layers` recurrent layers of `cell`, with dropout between them (deep RNN, DL book fig. 10.13a).
+
+    Args:
+        inputs: (batch, time, features) tensor.
+        cell: a CELL_CHOICES value.
+        units: hidden size of every layer.
+        num_layers: how many layers to stack.
+        name: prefix of the layer names (`{name}_1`, `{name}_dropout_1`, ...).
+        dropout: rate of the Dropout between layers (none after the last).
+        return_sequences: whether the last layer returns every step.
+        forget_bias: passed to the LSTM cells.
+
+    Returns:
+        The last layer's output: (batch, time, units), or (batch, units) without return_sequences.
+    """
+    if num_layers < 1:
+        raise ConfigError(f"Config num_layers={num_layers!r} must be at least 1. Use e.g. --set num_layers=2.")
+    x = inputs
+    for index in range(1, num_layers + 1):
+        last = index == num_layers
+        x = recurrent_layer(cell, units, f"{name}_{index}", return_sequences=return_sequences or not last, forget_bias=forget_bias)(x)
+        if dropout > 0 and not last:
+            x = keras.layers.Dropout(dropout, name=f"{name}_dropout_{index}")(x)
+    return x
