@@ -5,12 +5,13 @@ dict), so listing, showing and validating the catalog stay instant.
 """
 
 import ast
+import fnmatch
 import re
 from pathlib import Path
 
 import yaml
 
-from tools.errors import UsageError, did_you_mean
+from tools.errors import UsageError, did_you_mean, unknown_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_PATH = ROOT / "catalog.yaml"
@@ -271,33 +272,50 @@ def read_catalog(path=CATALOG_PATH):
         raise CatalogError(f"{path} is not valid YAML: {str(error).splitlines()[0]}. Fix the syntax.") from None
 
 
-def load_catalog(path=CATALOG_PATH, recipes_dir=RECIPES_DIR):
-    """The validated catalog as {id: entry}.
+def load_catalog(path=CATALOG_PATH):
+    """The catalog as {id: entry}, checked only for its overall shape.
+
+    Entries are validated where they are used (`get_entry`, `valid_entries`), so one
+    unfinished entry does not stop the others; `recipe validate` and the tests check all.
 
     Raises:
-        CatalogError: with the first problem and how many more there are.
+        CatalogError: the file is not a mapping of ids to entries.
     """
     raw = read_catalog(path)
-    problems = validate_catalog(raw, recipes_dir)
-    if problems:
-        more = f" (and {len(problems) - 1} more problems: run 'recipe validate')" if len(problems) > 1 else ""
-        raise CatalogError(problems[0] + more)
+    if not isinstance(raw, dict) or not raw:
+        raise CatalogError(f"{path}: expected a mapping of recipe ids to entries. See the header of catalog.yaml.")
     return raw
 
 
-def get_entry(catalog, recipe_id):
-    """The entry for recipe_id, or a UsageError with 'Did you mean ...?'."""
-    from tools.errors import unknown_recipe
+def get_entry(catalog, recipe_id, recipes_dir=RECIPES_DIR):
+    """The validated entry for recipe_id.
 
+    Raises:
+        UsageError: unknown id (with 'Did you mean ...?').
+        CatalogError: the entry is invalid (the first problem, and how many more there are).
+    """
     if recipe_id not in catalog:
         raise unknown_recipe(recipe_id, catalog)
+    problems = validate_entry(recipe_id, catalog[recipe_id], recipes_dir)
+    if problems:
+        more = f" (and {len(problems) - 1} more: run 'recipe validate')" if len(problems) > 1 else ""
+        raise CatalogError(problems[0] + more)
     return catalog[recipe_id]
+
+
+def valid_entries(catalog, recipes_dir=RECIPES_DIR):
+    """({id: entry} of the valid entries, [ids of invalid ones]), in catalog order."""
+    valid, invalid = {}, []
+    for recipe_id, entry in catalog.items():
+        if validate_entry(recipe_id, entry, recipes_dir):
+            invalid.append(recipe_id)
+        else:
+            valid[recipe_id] = entry
+    return valid, invalid
 
 
 def matches(recipe_id, entry, pattern=None, family=None, prop=None):
     """True when an entry passes `recipe list` filters (pattern: shell wildcard or substring of id/title)."""
-    import fnmatch
-
     if pattern:
         wild = any(ch in pattern for ch in "*?[")
         text = f"{recipe_id} {entry['title']}".lower()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tools import errors
-from tools.catalog import FAMILIES, PROPERTIES, CatalogError, get_entry, load_catalog, matches, read_catalog, validate_catalog
+from tools.catalog import FAMILIES, PROPERTIES, CatalogError, get_entry, load_catalog, matches, read_catalog, valid_entries, validate_catalog
 
 EXAMPLES = """examples:
   recipe list                          all recipes
@@ -34,14 +34,10 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _quiet_backend():
-    """Silence TensorFlow's start-up logs before Keras is first imported."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
 def cmd_list(args):
-    catalog = load_catalog()
+    catalog, invalid = valid_entries(load_catalog())
+    if invalid:
+        print(f"recipe: skipping invalid catalog entries {', '.join(invalid)}: run 'recipe validate'", file=sys.stderr)
     for flag, value, allowed in (("--family", args.family, FAMILIES), ("--property", args.property, PROPERTIES)):
         if value and value not in allowed:
             raise errors.UsageError(f"Unknown {flag[2:]} '{value}'.{errors.did_you_mean(value, allowed)} Use one of: {', '.join(allowed)}.")
@@ -138,11 +134,11 @@ def cmd_compare(args):
 
 
 def cmd_validate(args):
-    problems = validate_catalog(read_catalog())
+    catalog = read_catalog()
+    problems = validate_catalog(catalog)
     if not problems:
         from tools import runner
 
-        catalog = load_catalog()
         for rid in catalog:
             started = time.perf_counter()
             _, model = runner.build_untrained(rid)
@@ -216,7 +212,9 @@ def main(argv=None):
     """Entry point of the `recipe` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     if args.verb not in ("list", "show"):
-        _quiet_backend()
+        from tools.quiet import filter_native_logs
+
+        filter_native_logs()  # before Keras is first imported
     from recipes.common.config import ConfigError
 
     try:

@@ -7,7 +7,7 @@ when the block in README.md is stale.
 import argparse
 import sys
 
-from tools.catalog import ROOT, load_catalog
+from tools.catalog import ROOT, load_catalog, validate_catalog
 
 README = ROOT / "README.md"
 START = "<!-- recipe-table:start (generated from catalog.yaml by `make readme`; do not edit) -->"
@@ -38,13 +38,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite README.md in place")
     args = parser.parse_args(argv)
+    catalog = load_catalog()
+    problems = validate_catalog(catalog)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
     text = README.read_text(encoding="utf-8")
-    new = render(text, load_catalog())
+    new = render(text, catalog)
     if args.write:
         README.write_text(new, encoding="utf-8")
         print("README.md table updated" if new != text else "README.md table already current")
         return 0
-    print(recipe_table(load_catalog()))
+    print(recipe_table(catalog))
     return 0
 
 
