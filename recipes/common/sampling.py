@@ -1,0 +1,180 @@
+"""Sample from a trained stacked-RNN language model in one compiled call, on any Keras backend.
+
+A model trained with teacher forcing maps tokens (batch, time) to next-token logits
+(batch, time, vocab); generating means one token at a time, each fed back as input.
+`model.predict` per token costs a full Keras call per token (~24 tokens/s on 2 CPU
+cores). `Sampler` instead steps the trained layers themselves (embedding, each
+recurrent layer's cell with explicit states, dense) under `keras.ops.fori_loop` inside
+a small `keras.Model`, so `predict_on_batch` compiles the whole priming + generation
+loop once (XLA on TensorFlow and JAX) for a batch of sequences, each with its own
+temperature.
+
+Randomness stays outside the compiled loop: uniforms drawn by NumPy from the seed are
+passed in, and each token is picked by inverting the cumulative distribution of
+softmax(logits / temperature), an exact sample. The same seed gives the same text on
+every backend; temperature 0 is greedy decoding.
+"""
+
+import numpy as np
+
+import keras
+from keras import ops
+
+
+def _stepping_chain(model):
+    """`model`'s layers (input layer excluded), checked to form a chain that runs forwards."""
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or not layers:
+        raise ValueError(
+            f"Sampler needs a model with one token-id input and one logits output; "
+            f"'{model.name}' has {len(model.inputs)} inputs and {len(model.outputs)} outputs."
+        )
+    previous = model.inputs[0]
+    for layer in layers:
+        if layer.input is not previous:
+            raise ValueError(
+                f"Sampler steps a chain of layers, but layer '{layer.name}' of '{model.name}' "
+                f"does not take the previous layer's output. Build the model as a plain stack."
+            )
+        if isinstance(layer, keras.layers.Bidirectional) or (
+            isinstance(layer, keras.layers.RNN) and (layer.go_backwards or not layer.return_sequences)
+        ):
+            raise ValueError(
+                f"Sampler cannot step layer '{layer.name}': generation runs forwards one token "
+                f"at a time, so recurrent layers must be forward with return_sequences=True."
+            )
+        previous = layer.output
+    return layers
+
+
+class _SamplingLoop(keras.Model):
+    """Priming and generation loops as one Keras model (on the trained layers), compiled as one."""
+
+    def __init__(self, layers, **kwargs):
+        super().__init__(**kwargs)
+        self.chain = layers
+
+    def _initial_states(self, batch_size):
+        """Per recurrent layer, the list of its zero states (batch, n)."""
+        states = []
+        for layer in self.chain:
+            if isinstance(layer, keras.layers.RNN):
+                sizes = layer.cell.state_size
+                sizes = sizes if isinstance(sizes, (list, tuple)) else [sizes]
+                states.append([ops.zeros((batch_size, size)) for size in sizes])
+        return states
+
+    def _step(self, tokens, states):
+        """One time step: tokens (batch,) int32 and states -> logits (batch, vocab), new states."""
+        x = tokens
+        new_states = []
+        for layer in self.chain:
+            if isinstance(layer, keras.layers.RNN):
+                # The layer's own cell: exactly the trained update.
+                x, layer_states = layer.cell(x, states[len(new_states)], training=False)
+                layer_states = layer_states if isinstance(layer_states, (list, tuple)) else [layer_states]
+                new_states.append(list(layer_states))
+            else:
+                # Embedding, one-hot, dropout (off), dense act per position: one step is
+                # (batch,) ids or (batch, features).
+                x = layer(x, training=False)
+        return ops.cast(x, "float32"), new_states
+
+    def call(self, inputs):
+        """Prime, then generate: {"prime": (batch, prime_length), "temperature": (batch,),
+        "uniform": (batch, length)} -> generated tokens (batch, length)."""
+        prime = ops.cast(inputs["prime"], "int32")
+        temperature = ops.cast(inputs["temperature"], "float32")
+        states = self._initial_states(ops.shape(prime)[0])
+
+        # All but the last prime token only set the states (zero steps for a one-token prime).
+        # fori_loop, not scan: TensorFlow's scan needs per-step outputs shaped like the carry.
+        def prime_step(step, carry_states):
+            _, carry_states = self._step(ops.take(prime, step, axis=1), carry_states)
+            return carry_states
+
+        states = ops.fori_loop(0, ops.shape(prime)[1] - 1, prime_step, states)
+
+        # Temperature 0 rows take the argmax; dividing by 1 there keeps the softmax finite.
+        greedy = temperature <= 0
+        scale = ops.where(greedy, 1.0, temperature)[:, None]
+        uniform = ops.cast(inputs["uniform"], "float32")  # (batch, length)
+
+        def generate_step(step, carry):
+            tokens, carry_states, generated = carry
+            logits, carry_states = self._step(tokens, carry_states)
+            # Inverse CDF: token = #{k: cdf_k <= u * total}; zero-probability tokens are flat
+            # steps of the cdf and never picked. cdf: (batch, vocab)
+            cdf = ops.cumsum(ops.softmax(logits / scale, axis=-1), axis=-1)
+            target = ops.take(uniform, step, axis=1)[:, None] * cdf[:, -1:]
+            sampled = ops.sum(ops.cast(cdf <= target, "int32"), axis=-1)
+            sampled = ops.minimum(sampled, logits.shape[-1] - 1)
+            chosen = ops.where(greedy, ops.cast(ops.argmax(logits, axis=-1), "int32"), sampled)
+            generated = ops.slice_update(generated, (0, step), chosen[:, None])
+            return chosen, carry_states, generated
+
+        # Carry: last tokens (batch,), states, and the (batch, length) output buffer.
+        initial = (prime[:, -1], states, ops.zeros(ops.shape(uniform), dtype="int32"))
+        _, _, generated = ops.fori_loop(0, ops.shape(uniform)[1], generate_step, initial)
+        return generated
+
+
+class Sampler:
+    """Generates tokens from a trained stacked-RNN language model in one compiled call.
+
+    The model must be a chain: token ids (batch, time) -> per-position layers (Embedding,
+    one-hot) -> forward recurrent layers (return_sequences=True), maybe with Dropout ->
+    per-position layers ending in logits (batch, time, vocab). Its layers are used, not
+    copied, so further training shows in later samples.
+
+    Example:
+        sampler = Sampler(model)
+        tokens = sampler.sample(encode("Romeo:\\n", alphabet), [0.5, 1.0], length=500, seed=0)
+
+    Args:
+        model: the trained keras.Model.
+        jit_compile: compile with XLA; "auto": yes on TensorFlow and JAX, no on torch.
+
+    Raises:
+        ValueError: the model is not a steppable chain.
+    """
+
+    def __init__(self, model, jit_compile="auto"):
+        if jit_compile == "auto":
+            jit_compile = keras.backend.backend() in ("tensorflow", "jax")
+        self.loop = _SamplingLoop(_stepping_chain(model), name=f"{model.name}_sampler")
+        self.loop.compile(jit_compile=jit_compile)
+
+    def sample(self, prime, temperatures, length, seed=0):
+        """Generate one sequence per temperature.
+
+        The first call per (batch, prime_length, length) compiles the loop (seconds).
+
+        Args:
+            prime: int ids (prime_length,) shared by all sequences, or (batch, prime_length);
+                prime_length >= 1.
+            temperatures: (batch,) floats; 0 is greedy, < 1 sharpens, > 1 flattens.
+            length: int >= 1, tokens generated per sequence.
+            seed: int; same seed and inputs, same tokens.
+
+        Returns:
+            int32 NumPy array (batch, length) of generated tokens, the prime excluded.
+
+        Raises:
+            ValueError: empty prime, batch mismatch, or `length` not a positive int.
+        """
+        if not isinstance(length, (int, np.integer)) or length <= 0:
+            raise ValueError(f"Sampler.sample: length must be a positive int, got {length!r}.")
+        temperatures = np.asarray(temperatures, dtype="float32").reshape(-1)
+        prime = np.asarray(prime, dtype="int32")
+        if prime.ndim == 1:
+            prime = np.broadcast_to(prime, (len(temperatures), len(prime)))
+        if prime.ndim != 2 or prime.shape[1] == 0 or prime.shape[0] != len(temperatures):
+            raise ValueError(
+                f"Sampler.sample: prime must have shape (prime_length,) or (batch, prime_length) "
+                f"with prime_length >= 1 and batch = len(temperatures) = {len(temperatures)}; "
+                f"got shape {prime.shape}."
+            )
+        uniform = np.random.default_rng(seed).random((len(temperatures), int(length)), dtype="float32")
+        inputs = {"prime": np.ascontiguousarray(prime), "temperature": temperatures, "uniform": uniform}
+        return np.asarray(self.loop.predict_on_batch(inputs)).astype("int32")
