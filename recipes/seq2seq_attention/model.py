@@ -1,0 +1,230 @@
+"""Encoder-decoder with Bahdanau (additive) attention, against the same model with a fixed summary.
+
+Paper: "Neural Machine Translation by Jointly Learning to Align and Translate", Dzmitry
+Bahdanau, Kyunghyun Cho and Yoshua Bengio, 2014, https://arxiv.org/abs/1409.0473. The
+baseline: "Learning Phrase Representations using RNN Encoder-Decoder for Statistical
+Machine Translation", Kyunghyun Cho et al., 2014, https://arxiv.org/abs/1406.1078.
+Book: "Deep Learning", Goodfellow, Bengio and Courville, 2016, section 10.4 (figure 10.12
+and the paragraph on attention after it), https://www.deeplearningbook.org/contents/rnn.html.
+
+What it shows: a bidirectional encoder writes one annotation h_j = [forward h_j;
+backward h_j] per input digit. With `attention` on, the decoder computes at every
+output step i a fresh context c_i = sum_j a_ij h_j, the weights a_ij coming from an
+additive alignment model (recipes/common/attention.py) queried with its previous state
+s_{i-1}. With `attention` off, c_i = c for every i, one fixed summary of the input (the
+last forward and the first backward annotation, as Cho et al.'s encoder-decoder
+conditions every step on one summary). Everything else is the same: encoder, decoder
+cell, sizes, initial state, readout. The task (data.py) reverses digit strings of
+lengths up to max_length; per-length accuracy shows the fixed summary running out as
+inputs grow while attention does not.
+
+Decoder step (both variants), with E y the embedded previous output (teacher forcing in
+training, the decoder's own output at test time):
+    s_i = cell([E y_{i-1}, c_i], s_{i-1})
+    p(y_i) = softmax(V [s_i, c_i] + b)
+    s_0 = tanh(W_init [forward h_T; backward h_1])
+
+Deviations from the paper:
+- A softmax readout on [s_i, c_i] instead of the paper's maxout deep output on
+  (s_{i-1}, y_{i-1}, c_i); the decoder's initial state is computed from both directions'
+  final states (the paper uses the backward one only).
+- Digits instead of words; small sizes (the paper: 1000-unit GRUs, 620-dim embeddings,
+  alignment model of 1000 units) and Adam instead of Adadelta.
+"""
+
+import keras
+from keras import ops
+
+from recipes.common.attention import AdditiveAttention
+from recipes.common.cells import CELL_CHOICES, recurrent_layer
+from recipes.common.config import check_choice, check_positive
+from recipes.common.decoding import state_sizes
+from recipes.seq2seq_attention.data import VOCABULARY_SIZE, check_lengths
+
+DEFAULT_CONFIG = {
+    "seed": 0,
+    "epochs": 3,
+    "batch_size": 128,
+    "learning_rate": 0.01,
+    "global_clipnorm": 1.0,
+    "attention": True,
+    "cell": "keras_gru",
+    "units": 64,
+    "attention_units": 64,
+    "embedding_dim": 16,
+    "min_length": 3,
+    "max_length": 30,
+    "num_train": 12000,
+    "num_validation": 500,
+    "num_test": 1500,
+    "beam_width": 1,
+}
+
+SERIALIZATION_PACKAGE = "rnn_recipes"
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class AttentionDecoder(keras.layers.Layer):
+    """A recurrent decoder whose every step reads a context vector: attended (Bahdanau) or fixed (Cho).
+
+    Step i: c_i = attention(s_{i-1}, annotations) when use_attention, else c_i = summary;
+    s_i = cell([x_i, c_i], s_{i-1}); the step's output is [s_i, c_i]. It runs over the
+    whole decoder input with keras.ops.scan, so one call is teacher-forced training and a
+    call on one step (with the states it returned) is free-running decoding.
+
+    Call arguments:
+        inputs: (batch, Td, embedding_dim) embedded previous outputs x_i.
+        annotations: (batch, Te, annotation_dim) encoder outputs h_j.
+        summary: (batch, annotation_dim) fixed context, used when use_attention is False.
+        initial_state: list of (batch, state size) decoder states s_0.
+        annotations_mask: (batch, Te) bool, False at input padding; Keras fills it in from
+            the mask `annotations` carries.
+
+    Returns:
+        [outputs (batch, Td, units + annotation_dim), weights (batch, Td, Te), *final states].
+        weights are the attention weights a_ij (all zero without attention). outputs carry the
+        mask of `inputs`, so padded output steps drop out of the loss.
+
+    Args:
+        cell: a CELL_CHOICES value for the decoder's recurrent cell.
+        units: the cell's hidden size.
+        attention_units: the alignment model's hidden size.
+        use_attention: attended (True) or fixed (False) context.
+    """
+
+    def __init__(self, cell, units, attention_units, use_attention=True, **kwargs):
+        super().__init__(**kwargs)
+        check_choice("cell", cell, CELL_CHOICES)
+        self.cell_name, self.units, self.attention_units, self.use_attention = cell, units, attention_units, bool(use_attention)
+        # The shared factory builds the cell; we step it ourselves, so only `.cell` is kept.
+        self.cell = recurrent_layer(cell, units, name=f"{self.name}_rnn").cell
+        # Without attention there is no alignment model at all (no unused weights).
+        self.attention = AdditiveAttention(attention_units, name="additive_attention") if self.use_attention else None
+
+    def build(self, inputs_shape, annotations_shape, summary_shape=None, initial_state_shape=None, annotations_mask_shape=None):
+        annotation_dim = int(annotations_shape[-1])
+        self.cell.build((inputs_shape[0], int(inputs_shape[-1]) + annotation_dim))
+        if self.use_attention:
+            self.attention.build((inputs_shape[0], self.units), annotations_shape)
+
+    def call(self, inputs, annotations, summary, initial_state, annotations_mask=None, training=None):
+        states = list(initial_state)
+        num_states = len(states)
+        batch, source_length = ops.shape(annotations)[0], ops.shape(annotations)[1]
+        keys = self.attention.project_values(annotations) if self.use_attention else None  # (batch, Te, attention_units)
+
+        def step(carry, x_t):
+            previous = list(carry[:num_states])
+            if self.use_attention:
+                context, weights = self.attention(previous[0], annotations, values_mask=annotations_mask, keys=keys)
+            else:
+                context, weights = summary, ops.zeros_like(carry[-1])
+            output, new_states = self.cell(ops.concatenate([x_t, context], axis=-1), previous, training=training)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            # keras.ops.scan on TensorFlow stacks outputs shaped like the carry, so the carry
+            # holds what each step reports: states, context, weights.
+            new_carry = (*new_states, context, weights)
+            return new_carry, new_carry
+
+        initial_carry = (*states, ops.zeros_like(summary), ops.zeros((batch, source_length), dtype=summary.dtype))
+        final, per_step = ops.scan(step, initial_carry, ops.transpose(inputs, (1, 0, 2)))
+        # per_step: time-major (Td, batch, ...) -> batch-major.
+        hidden = ops.transpose(per_step[0], (1, 0, 2))
+        contexts = ops.transpose(per_step[num_states], (1, 0, 2))
+        weights = ops.transpose(per_step[num_states + 1], (1, 0, 2))
+        return [ops.concatenate([hidden, contexts], axis=-1), weights, *final[:num_states]]
+
+    def compute_mask(self, inputs, previous_mask):
+        # The outputs and weights follow the decoder steps; the states have no time axis.
+        return [previous_mask, previous_mask] + [None] * len(state_sizes(self.cell))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "cell": self.cell_name,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "use_attention": self.use_attention,
+        }
+
+
+def build_model(config):
+    """The bidirectional encoder and the (attention or fixed-context) decoder, for teacher-forced training.
+
+    Args:
+        config: dict with attention, cell, units, attention_units, embedding_dim,
+            learning_rate, global_clipnorm, and the length keys of data.load_data.
+
+    Returns:
+        A compiled keras.Model from {"source": (batch, Te), "decoder_input": (batch, Td)}
+        int ids to (batch, Td, vocabulary) next-digit probabilities, masked at padding.
+
+    Raises:
+        ConfigError: an unknown cell, a non-boolean attention, or bad sizes.
+    """
+    check_choice("attention", config["attention"], (True, False))
+    check_choice("cell", config["cell"], CELL_CHOICES)
+    check_positive(config, "units", "attention_units", "embedding_dim", "learning_rate", "epochs", "batch_size", "beam_width")
+    check_lengths(config)
+    units = config["units"]
+
+    source = keras.Input(shape=(None,), dtype="int32", name="source")
+    decoder_input = keras.Input(shape=(None,), dtype="int32", name="decoder_input")
+    embedded_source = keras.layers.Embedding(VOCABULARY_SIZE, config["embedding_dim"], mask_zero=True, name="source_embedding")(source)
+    encoder = keras.layers.Bidirectional(
+        recurrent_layer(config["cell"], units, name="encoder_rnn", return_sequences=True, return_state=True), name="encoder_birnn"
+    )
+    encoded = encoder(embedded_source)
+    annotations = encoded[0]  # (batch, Te, 2 * units), carries the source mask
+    num_states = (len(encoded) - 1) // 2
+    forward_last, backward_first = encoded[1], encoded[1 + num_states]  # each direction's final h
+    summary = keras.layers.Concatenate(name="input_summary")([forward_last, backward_first])  # (batch, 2 * units)
+
+    decoder = AttentionDecoder(config["cell"], units, config["attention_units"], use_attention=config["attention"], name="decoder")
+    initial_state = [
+        keras.layers.Dense(size, activation="tanh", name=f"decoder_initial_state_{n}")(summary) for n, size in enumerate(state_sizes(decoder.cell))
+    ]
+    embedded_output = keras.layers.Embedding(VOCABULARY_SIZE, config["embedding_dim"], mask_zero=True, name="output_embedding")(decoder_input)
+    decoded = decoder(embedded_output, annotations, summary, initial_state)
+    probabilities = keras.layers.Dense(VOCABULARY_SIZE, activation="softmax", name="next_digit_probabilities")(decoded[0])
+    model = keras.Model({"source": source, "decoder_input": decoder_input}, probabilities, name=f"seq2seq_{'attention' if config['attention'] else 'fixed_context'}")
+    steps = config["epochs"] * -(-config["num_train"] // config["batch_size"])
+    # Cosine decay to zero over the run: the attention model's accuracy wobbles at a constant rate.
+    schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], decay_steps=steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule, global_clipnorm=config["global_clipnorm"]),
+        loss="sparse_categorical_crossentropy",
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="digit_accuracy")],
+    )
+    return model
+
+
+def inference_models(model):
+    """Encoder and one-step decoder models sharing `model`'s trained layers.
+
+    Args:
+        model: a model from build_model (or loaded from .keras).
+
+    Returns:
+        (encoder, decoder_step, num_states): encoder maps source ids (batch, Te) to
+        [annotations, summary, *initial states]; decoder_step maps [previous token
+        (batch, 1), *states, annotations, annotations_mask (batch, Te) bool, summary] to
+        [probabilities (batch, 1, vocabulary), *new states, attention weights (batch, 1, Te)].
+    """
+    decoder = model.get_layer("decoder")
+    num_states = len(state_sizes(decoder.cell))
+    source = model.get_layer("source_embedding").input
+    annotations = model.get_layer("encoder_birnn").output[0]
+    summary = model.get_layer("input_summary").output
+    initial_state = [model.get_layer(f"decoder_initial_state_{n}").output for n in range(num_states)]
+    encoder = keras.Model(source, [annotations, summary, *initial_state], name="encoder")
+
+    token = keras.Input(shape=(1,), dtype="int32", name="previous_token")
+    states = [keras.Input(shape=(size,), name=f"decoder_state_{n}") for n, size in enumerate(state_sizes(decoder.cell))]
+    annotations_in = keras.Input(shape=(None, annotations.shape[-1]), name="annotations")
+    mask_in = keras.Input(shape=(None,), dtype="bool", name="annotations_mask")
+    summary_in = keras.Input(shape=(summary.shape[-1],), name="summary")
+    outputs = decoder(model.get_layer("output_embedding")(token), annotations_in, summary_in, states, annotations_mask=mask_in)
+    probabilities = model.get_layer("next_digit_probabilities")(outputs[0])
+    decoder_step = keras.Model([token, *states, annotations_in, mask_in, summary_in], [probabilities, *outputs[2:], outputs[1]], name="decoder_step")
+    return encoder, decoder_step, num_states
