@@ -1,17 +1,11 @@
-"""Digit-recall sequences: remember K digits across a gap of blanks, then write them back.
+"""Digit-recall sequences: K digits, a gap of S blanks, a delimiter, then the K digits back.
 
-One sequence of length T = K + blank_separation + 1 + K, with K = num_digits:
-
-    step      0 .. K-1      K .. K+S-1    K+S        K+S+1 .. T-1
+    step      0 .. K-1      K .. K+S-1    K+S        K+S+1 .. T-1     (T = 2K + S + 1)
     input     r_1 .. r_K    blanks        delimiter  blanks
     target    blanks        blanks        blank      r_1 .. r_K
 
-The digits r_i are drawn uniformly from 0..8. Symbols are coded as ids
-0..8 = digits, 9 = blank, 10 = delimiter; inputs are one-hot over those 11 ids,
-targets are the ids 0..9 (the delimiter is never a target), so the output layer is a
-softmax over 9 digits + blank. Every step is a target, as in the paper's task: a model
-that learns only "blank until the delimiter, then any digit" already gets most of the
-loss right, and only the last K steps tell memory from guessing.
+Digits r_i are uniform in 0..8. Ids: 0..8 digits, 9 blank, 10 delimiter; inputs are
+one-hot over the 11 ids, targets are ids 0..9 (the delimiter is never a target).
 """
 
 import numpy as np
@@ -24,17 +18,12 @@ NUM_DIGITS = 9  # digits 0..8
 NUM_INPUT_SYMBOLS = 11  # 9 digits + blank + delimiter
 NUM_OUTPUT_CLASSES = 10  # 9 digits + blank
 
-# One independent random stream per split, so changing the size of one split
-# leaves the sequences of the others unchanged.
+# One random stream per split: resizing one split leaves the others' sequences unchanged.
 _SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
 
 
 def check_task(config):
-    """Raise ConfigError unless the task sizes in `config` make a sequence.
-
-    Args:
-        config: dict with num_digits, blank_separation, num_train, num_validation, num_test.
-    """
+    """Raise ConfigError unless num_digits, blank_separation and the split sizes make a task."""
     check_positive(config, "num_digits", "num_train", "num_validation", "num_test")
     if config["blank_separation"] < 0:
         raise ConfigError(
@@ -52,13 +41,11 @@ def recall_sequences(num_sequences, num_digits, blank_separation, rng):
 
     Args:
         num_sequences: how many sequences.
-        num_digits: K, the digits to remember.
-        blank_separation: blanks between the last digit and the delimiter.
+        num_digits, blank_separation: K digits to remember, S blanks before the delimiter.
         rng: a numpy.random.Generator.
 
     Returns:
-        (inputs, targets): int32 arrays (num_sequences, T) of symbol ids, with
-        T = sequence_length(num_digits, blank_separation).
+        (inputs, targets): int32 arrays (num_sequences, 2K + S + 1) of symbol ids.
     """
     length = sequence_length(num_digits, blank_separation)
     digits = rng.integers(0, NUM_DIGITS, size=(num_sequences, num_digits))
@@ -80,13 +67,11 @@ def load_data(config):
     """Generate the train, validation and test splits for a config.
 
     Args:
-        config: dict with seed, num_digits, blank_separation, num_train,
-            num_validation, num_test.
+        config: dict with seed, num_digits, blank_separation, num_train, num_validation, num_test.
 
     Returns:
-        dict with "train", "validation", "test": (x, y), x float32 (N, T, 11) one-hot
-        inputs, y int32 (N, T) target ids; "test_symbols": int32 (num_test, T) input ids
-        (for the demo's labels).
+        dict with "train", "validation", "test": (x float32 (N, T, 11) one-hot, y int32 (N, T) ids),
+        and "test_symbols": int32 (num_test, T) input ids, for the demo's labels.
     """
     check_task(config)
     seed = config["seed"]
