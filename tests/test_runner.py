@@ -19,7 +19,7 @@ def shrink(split, size):
 
 @pytest.fixture
 def tiny(monkeypatch):
-    """Run RECIPE on 64 training examples; poison=True makes the targets NaN so the loss diverges;
+    """Run RECIPE on 64 training examples; poison=True makes the inputs NaN so the loss diverges;
     interrupt_after=N raises KeyboardInterrupt (Ctrl-C) at the end of epoch N."""
 
     def make(poison=False, interrupt_after=None):
@@ -30,7 +30,7 @@ def tiny(monkeypatch):
             small = {key: shrink(value, 64) if key in ("train", "validation", "test") else value for key, value in data.items()}
             if poison:
                 x, y = small["train"]
-                small["train"] = (x, np.full(y.shape, np.nan, dtype="float32"))
+                small["train"] = (np.full(x.shape, np.nan, dtype="float32"), y)
             return small
 
         fake_data = types.SimpleNamespace(load_data=load_data)
