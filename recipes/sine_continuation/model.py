@@ -1,115 +1,187 @@
-"""Sine continuation: hand-written basic RNN and LSTM cells predict, then generate, sine curves.
+"""Sine continuation: hand-written basic RNN and LSTM cells learn to continue sine curves.
 
-Paper: "Long Short-Term Memory", Sepp Hochreiter and Jürgen Schmidhuber, 1997,
-https://doi.org/10.1162/neco.1997.9.8.1735 (the basic RNN: "Finding Structure in Time",
-Jeffrey L. Elman, 1990, https://doi.org/10.1207/s15516709cog1402_1).
+Papers: "Long Short-Term Memory", Sepp Hochreiter and Jürgen Schmidhuber, 1997,
+https://doi.org/10.1162/neco.1997.9.8.1735 (the LSTM cell); "Finding Structure in Time",
+Jeffrey L. Elman, 1990, https://doi.org/10.1207/s15516709cog1402_1 (the basic RNN cell).
+Training on own predictions: "Scheduled Sampling for Sequence Prediction with Recurrent
+Neural Networks", Samy Bengio, Oriol Vinyals, Navdeep Jaitly and Noam Shazeer, 2015,
+https://arxiv.org/abs/1506.03099.
 
-DRAFT
+What the recipe shows. A recurrent cell (our LSTM by default; `cell` picks any of the
+shared cells) and a linear readout y_t = W h_t + b predict the next sample of a sine
+curve whose frequency the network is never told. At test time it is primed with the
+first `prime_steps` true samples, then runs free: each prediction is fed back as the
+next input. To hold a curve for hundreds of steps the network has to infer the
+frequency during priming and keep it in its state; a model trained only on true
+inputs (teacher forcing) predicts the next sample well but, fed its own outputs,
+drifts to one frequency of its own (see the README for the measurements).
+
+One model does both: its input carries, per step, a sample and a flag "given". Where
+the flag is 1 the cell reads the true sample (teacher forcing); where it is 0 it reads
+its own previous prediction (free running). `ClosedLoopCell` holds the recurrent cell
+and the readout, so the readout's output can be fed back inside the RNN loop; the
+whole continuation is one `predict` call, compiled once, with no Python loop over steps.
+
+Deviations from a plain teacher-forced set-up:
+- Training sequences are teacher-forced for a random number of leading steps (at least
+  `min_teacher_forced_steps`) and run free for the rest, with the mean squared error
+  over the whole sequence (a fixed-split variant of scheduled sampling, the scheme of
+  TensorFlow's time-series tutorial "FeedBack" model). `--set
+  min_teacher_forced_steps=<sequence_length>` gives pure teacher forcing.
+- The learning rate follows a cosine decay over the run (to 2 % of `learning_rate`);
+  Adam with gradient clipping by global norm (`global_clipnorm`), not the plain
+  gradient descent of the papers.
+- The readout sits inside the recurrent layer (in `ClosedLoopCell`) rather than as a
+  Dense layer on the output sequence, because its output is the next step's input.
 """
+
+import math
 
 import keras
 
-from recipes.common.cells import CELL_CHOICES, matched_units, recurrent_layer
-from recipes.common.config import check_choice, check_positive
+from recipes.common.cells import (
+    CELL_CHOICES,
+    SERIALIZATION_PACKAGE,
+    matched_units,
+    recurrent_layer,
+    recurrent_parameter_count,
+)
+from recipes.common.config import ConfigError, check_choice, check_positive
 
 DEFAULT_CONFIG = {
     "seed": 0,
     "epochs": 60,
     "batch_size": 32,
-    "learning_rate": 0.005,
+    "learning_rate": 0.001,
     "global_clipnorm": 5.0,
-    "input_noise": 0.0,
+    # Recurrent cell (CELL_CHOICES); with match_params its units are chosen so the model
+    # has about as many parameters as our LSTM with `units`.
     "cell": "lstm",
     "units": 64,
     "match_params": False,
+    # Curves (data.py): period drawn between min_period and max_period samples.
+    "min_period": 20.0,
+    "max_period": 60.0,
     "num_train": 2000,
     "num_validation": 200,
     "num_test": 64,
     "sequence_length": 200,
-    "min_period": 20.0,
-    "max_period": 60.0,
+    # Each training curve is given for a random number of leading steps in
+    # [min_teacher_forced_steps, sequence_length - 1] and runs free after that.
+    "min_teacher_forced_steps": 100,
+    # Test: prime on this many true samples, then generate continuation_steps samples.
     "prime_steps": 100,
-    "continuation_steps": 1000,
+    "continuation_steps": 200,
 }
 
 
-class FeedbackCell(keras.layers.Layer):
-    """A trained cell and readout run on their own previous output (free-running generation).
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class ClosedLoopCell(keras.layers.Layer):
+    """A recurrent cell and a linear readout whose prediction can be fed back as the next input.
 
-    Step: h_t, s_t = cell(y_{t-1}, s_{t-1}); y_t = readout(h_t); the state carries
-    (s_t, y_t). The step input is ignored: it only sets how many steps to run.
+    Step, with the input (v_t, g_t) = (sample, given flag) and state (s_{t-1}, y_{t-1}):
+        x_t = g_t * v_t + (1 - g_t) * y_{t-1}    the true sample, or the last prediction
+        h_t, s_t = cell(x_t, s_{t-1})            s: (h, c) for an LSTM, h for the others
+        y_t = W h_t + b                          prediction of the next sample
+    The output is y_t. With every g_t = 1 this is the plain teacher-forced network; with
+    g_t = 0 after priming it generates on its own.
 
     Args:
-        cell: the trained recurrent cell (shared, not copied).
-        readout: the trained Dense readout (shared).
+        cell: a Keras-contract recurrent cell (ours or Keras'), for one input feature.
     """
 
-    def __init__(self, cell, readout, **kwargs):
+    def __init__(self, cell, **kwargs):
         super().__init__(**kwargs)
         self.cell = cell
-        self.readout = readout
+        self.readout = keras.layers.Dense(1, name="readout")
         inner = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
-        self.num_cell_states = len(inner)
-        self.state_size = list(inner) + [readout.units]
-        self.output_size = readout.units
-        self.built = True
+        # The cell's states, then the previous prediction y_{t-1}, shape (batch, 1).
+        self.state_size = [*inner, 1]
+        self.output_size = 1
+
+    def build(self, input_shape):
+        # Build the wrapped layers here so their weights exist before a .keras load
+        # (a deserialized cell may arrive built already: build it only once).
+        if not self.cell.built:
+            self.cell.build((input_shape[0], 1))
+        if not self.readout.built:
+            self.readout.build((input_shape[0], self.cell.units))
 
     def call(self, inputs, states, training=None):
         *cell_states, y_prev = states
-        h, new_states = self.cell(y_prev, cell_states)
+        # inputs (batch, 2): the sample and its "given" flag, each (batch, 1).
+        value, given = inputs[:, :1], inputs[:, 1:]
+        x = given * value + (1.0 - given) * y_prev
+        h, new_states = self.cell(x, cell_states, training=training)
         if not isinstance(new_states, (list, tuple)):
             new_states = [new_states]
         y = self.readout(h)  # (batch, 1)
         return y, [*new_states, y]
 
+    @property
+    def cells(self):
+        """The wrapped cell, listed as stacked cells are, so `recipe weights` splits its gates."""
+        return [self.cell]
 
-def recurrent_layer_of(model):
-    """The recurrent layer of a model built by build_model."""
-    return next(layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
+    def get_config(self):
+        return {**super().get_config(), "cell": keras.saving.serialize_keras_object(self.cell)}
 
-
-def build_generator(model):
-    """A model that primes the trained network, then runs it on its own outputs.
-
-    Inputs: "prime" (batch, prime_steps, 1), true samples x_0..x_{P-1}; "steps"
-    (batch, continuation_steps, 1), any values (only its length is used).
-    Output: (batch, continuation_steps, 1), the generated x_P, x_{P+1}, ...
-    """
-    cell = recurrent_layer_of(model).cell
-    readout = model.get_layer("readout")
-    prime = keras.Input(shape=(None, 1), name="prime")
-    steps = keras.Input(shape=(None, 1), name="steps")
-    # Teacher-forced pass over x_0..x_{P-2}: the state after it has seen all but the last sample.
-    head = keras.layers.Lambda(lambda x: x[:, :-1, :], name="prime_head")(prime)
-    last = keras.layers.Lambda(lambda x: x[:, -1, :], name="prime_last")(prime)  # (batch, 1)
-    states = keras.layers.RNN(cell, return_state=True, name="priming")(head)[1:]
-    # The feedback loop starts from x_{P-1} as the "previous output": its first step predicts x_P.
-    feedback = keras.layers.RNN(FeedbackCell(cell, readout), return_sequences=True, name="free_running")
-    generated = feedback(steps, initial_state=[*states, last])
-    return keras.Model([prime, steps], generated, name="sine_generator")
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["cell"] = keras.saving.deserialize_keras_object(config["cell"])
+        return cls(**config)
 
 
-def generate(model, prime, num_steps, generator=None):
-    """Free-running continuation of `prime` (NumPy, (batch, prime_steps)) -> (batch, num_steps)."""
-    import numpy as np
-
-    generator = generator or build_generator(model)
-    steps = np.zeros((prime.shape[0], num_steps, 1), dtype="float32")
-    return generator.predict_on_batch([prime[..., None].astype("float32"), steps])[..., 0]
+def units_for(config):
+    """Hidden units of the configured cell: `units`, or the LSTM-matched count with match_params."""
+    if config["match_params"]:
+        return matched_units(config["cell"], "lstm", config["units"], input_dim=1, output_dim=1)
+    return config["units"]
 
 
 def build_model(config):
-    cell = config["cell"]
-    check_choice("cell", cell, CELL_CHOICES)
-    check_positive(config, "units", "learning_rate")
-    units = config["units"]
-    if config["match_params"]:
-        units = matched_units(cell, "lstm", units, input_dim=1, output_dim=1)
-    inputs = keras.Input(shape=(None, 1), name="previous_sample")
-    noisy = keras.layers.GaussianNoise(config["input_noise"], name="input_noise")(inputs)
-    hidden = recurrent_layer(cell, units, name=cell)(noisy)
-    outputs = keras.layers.Dense(1, name="readout")(hidden)
+    """The closed-loop next-sample model, compiled with Adam, clipping and MSE.
+
+    Args:
+        config: DEFAULT_CONFIG with any overrides.
+
+    Returns:
+        A compiled keras.Model from (batch, time, 2) samples-and-given-flags to
+        (batch, time, 1) next-sample predictions.
+
+    Raises:
+        ConfigError: an unknown cell, a non-positive size or rate, or a period range or
+            priming length the data cannot have.
+    """
+    check_choice("cell", config["cell"], CELL_CHOICES)
+    check_positive(
+        config, "units", "learning_rate", "global_clipnorm", "sequence_length", "min_teacher_forced_steps", "prime_steps", "continuation_steps"
+    )
+    if not 2 <= config["min_period"] <= config["max_period"]:
+        raise ConfigError(
+            f"Config min_period={config['min_period']!r}, max_period={config['max_period']!r}: need "
+            "2 <= min_period <= max_period (samples per period). Use e.g. --set min_period=20 --set max_period=60."
+        )
+    units = units_for(config)
+    # The wrapped cell of the shared layer factory: the same cell classes every recipe uses.
+    cell = recurrent_layer(config["cell"], units, name=config["cell"]).cell
+    inputs = keras.Input(shape=(None, 2), name="sample_and_given")
+    outputs = keras.layers.RNN(
+        ClosedLoopCell(cell, name="closed_loop_cell"), return_sequences=True, name=f"closed_loop_{config['cell']}"
+    )(inputs)
     model = keras.Model(inputs, outputs, name="sine_continuation")
-    optimizer = keras.optimizers.Adam(config["learning_rate"], global_clipnorm=config["global_clipnorm"])
+
+    # Cosine decay over every update of the run: large steps early, fine ones at the end,
+    # where the free-running error is most sensitive to small weight changes.
+    total_steps = config["epochs"] * math.ceil(config["num_train"] / config["batch_size"])
+    schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], max(total_steps, 1), alpha=0.02)
+    optimizer = keras.optimizers.Adam(schedule, global_clipnorm=config["global_clipnorm"])
     model.compile(optimizer=optimizer, loss="mse")
+
+    reference = recurrent_parameter_count("lstm", config["units"], 1) + config["units"] + 1
+    print(
+        f"sine_continuation: {config['cell']} with {units} units: {model.count_params():,} parameters "
+        f"(reference: our lstm with {config['units']} units, {reference:,})"
+    )
     return model
