@@ -1,16 +1,11 @@
 """Sine curves of random frequency and phase, as next-sample pairs with "given" flags.
 
-Each curve is x_t = sin(2 pi f t + phase), t = 0, 1, ..., with the frequency f drawn
-uniformly between 1 / max_period and 1 / min_period (cycles per sample) and the phase
-uniformly in [0, 2 pi). The network is never told f: it has to infer it from the samples.
-
-Inputs have two features per step: the sample x_t and a flag, 1 where x_t is given
-(teacher forcing) and 0 where the network must read its own previous prediction instead
-(the sample is then stored as 0 and never read). Targets are the next samples x_{t+1}.
-- train / validation: each curve is given for a random number of leading steps in
-  [min_teacher_forced_steps, sequence_length - 1], then runs free.
-- test: longer curves, given for `prime_steps` steps, then free for the remaining
-  `continuation_steps` predictions: exactly the continuation task.
+x_t = sin(2 pi f t + phase), f uniform between 1 / max_period and 1 / min_period cycles
+per sample, phase uniform in [0, 2 pi); the network is never told f. Each input step is
+[sample, given]: given = 1 where the true sample is fed (teacher forcing), 0 where the
+network reads its own previous prediction (the sample is then stored as 0). Train and
+validation curves are given for a random prefix of at least min_teacher_forced_steps
+steps; test curves for exactly prime_steps, then continuation_steps run free.
 """
 
 import numpy as np
@@ -21,17 +16,9 @@ _STREAMS = {"train": 0, "validation": 1, "test": 2, "train_given": 3, "validatio
 
 
 def sine_curves(num_curves, length, min_period, max_period, rng):
-    """Sample sine curves of unit amplitude with random frequency and phase.
+    """Unit-amplitude sines: float32 curves (num_curves, length) and their periods (num_curves,).
 
-    Args:
-        num_curves: how many curves.
-        length: samples per curve.
-        min_period, max_period: range of the period, in samples (the frequency is
-            uniform between their reciprocals).
-        rng: a numpy.random.Generator.
-
-    Returns:
-        (curves, periods): float32 (num_curves, length) and float32 (num_curves,).
+    min_period and max_period are in samples; rng is a numpy.random.Generator.
     """
     frequencies = rng.uniform(1.0 / max_period, 1.0 / min_period, size=num_curves)
     phases = rng.uniform(0.0, 2.0 * np.pi, size=num_curves)
