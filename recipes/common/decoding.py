@@ -149,3 +149,23 @@ def beam_search_decode(step, states, start_id, end_id, max_length, beam_width, c
     ranking = scores / np.maximum(lengths, 1) ** length_penalty if length_penalty else scores
     choice = np.argmax(ranking, axis=-1)
     return sequences[np.arange(batch), choice], scores[np.arange(batch), choice]
+
+
+def ids_to_text(ids, token_text, start, end, pad):
+    """Token ids -> text, stopping at the first `end` or `pad` id; `start` ids are dropped.
+
+    Args:
+        ids: iterable of int token ids (one decoded sequence).
+        token_text: id -> text of that token.
+        start, end, pad: the special ids.
+
+    Returns:
+        The decoded string.
+    """
+    chars = []
+    for i in ids:
+        if i in (end, pad):
+            break
+        if i != start:
+            chars.append(token_text[i])
+    return "".join(chars)

@@ -21,6 +21,7 @@ The decoder input is the target shifted right by one step (teacher forcing).
 import numpy as np
 
 from recipes.common.config import ConfigError, check_positive
+from recipes.common.decoding import ids_to_text
 
 PAD = 0
 PLUS = 11
@@ -51,13 +52,7 @@ def encode(text, length):
 
 def decode(ids):
     """Token ids -> text, stopping at the first <end> or padding; <start> is dropped."""
-    chars = []
-    for i in ids:
-        if i in (END, PAD):
-            break
-        if i != START:
-            chars.append(TOKEN_TEXT[i])
-    return "".join(chars)
+    return ids_to_text(ids, TOKEN_TEXT, START, END, PAD)
 
 
 def unique_operand_pairs(count, num_digits, rng):

@@ -23,6 +23,7 @@ the per-length metrics has about the same number of examples.
 import numpy as np
 
 from recipes.common.config import ConfigError, check_positive
+from recipes.common.decoding import ids_to_text
 
 PAD = 0
 START = 11
@@ -46,13 +47,7 @@ def check_lengths(config):
 
 def decode(ids):
     """Token ids -> digit text, stopping at the first <end> or padding; <start> is dropped."""
-    chars = []
-    for i in ids:
-        if i in (END, PAD):
-            break
-        if i != START:
-            chars.append(TOKEN_TEXT[i])
-    return "".join(chars)
+    return ids_to_text(ids, TOKEN_TEXT, START, END, PAD)
 
 
 def make_examples(lengths, max_length, rng):
