@@ -1,0 +1,196 @@
+"""CTC speech recognition shared by deepspeech2_ctc and wav2letter: data, decoding, error rates, figure.
+
+Connectionist Temporal Classification: "Connectionist Temporal Classification: Labelling
+Unsegmented Sequence Data with Recurrent Neural Networks", Alex Graves, Santiago Fernández,
+Faustino Gomez and Jürgen Schmidhuber, 2006, https://www.cs.toronto.edu/~graves/icml_2006.pdf.
+A model emits, for every output frame, a distribution over the characters plus a "blank";
+the loss sums over every alignment of the transcript to the frames, so no frame-level
+labels are needed. Decoding merges repeated characters and drops blanks.
+
+Conventions (those of keras.losses.CTC and keras.ops.ctc_decode): class 0 is the blank,
+characters are 1..len(ALPHABET), and transcripts are padded with 0. Models output logits
+(no softmax), one row per output frame.
+"""
+
+import math
+
+import numpy as np
+
+from recipes.common import speech
+
+ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # id = index + 1; 0 is the CTC blank
+NUM_CLASSES = len(ALPHABET) + 1
+BLANK = 0
+
+# Config keys a CTC recognizer's DEFAULT_CONFIG holds for its data (besides seed/epochs/...).
+DATA_DEFAULTS = {
+    "num_train": 3000,
+    "num_validation": 300,
+    "num_test": 600,
+    "min_digits": 3,
+    "max_digits": 5,
+    **speech.SYNTHESIS_DEFAULTS,
+    "frame_ms": 25,
+    "hop_ms": 10,
+    "num_mels": 40,
+    "max_seconds": 20.0,  # longest WAV file `recipe transcribe` accepts
+}
+
+
+def encode(texts):
+    """Transcripts -> int32 (N, longest) character ids, padded with 0 (the blank)."""
+    ids = np.zeros((len(texts), max((len(t) for t in texts), default=0)), dtype=np.int32)
+    for i, text in enumerate(texts):
+        ids[i, : len(text)] = [ALPHABET.index(c) + 1 for c in text]
+    return ids
+
+
+def ids_to_text(ids):
+    """Character ids -> str, skipping blanks and padding (0 and -1)."""
+    return "".join(ALPHABET[i - 1] for i in np.asarray(ids).tolist() if i > 0)
+
+
+def load_spoken_digits(config):
+    """Spoken digit strings as log-mel features and CTC targets.
+
+    Returns:
+        {"train"/"validation"/"test": (features (N, T, num_mels), char ids (N, L)),
+         "texts", "lengths" (valid frames), "voices", "waveforms": {split: ...}} — test is
+        spoken by TEST_VARIANTS voices only.
+    """
+    rng = np.random.default_rng([config["seed"], 3])
+    counts = {"train": config["num_train"], "validation": config["num_validation"], "test": config["num_test"]}
+    texts = {split: speech.digit_strings(rng, n, config["min_digits"], config["max_digits"]) for split, n in counts.items()}
+    sets = speech.synthesize_sets(texts, config, "digit-strings")
+    data = {"texts": {}, "lengths": {}, "voices": {}, "waveforms": {}}
+    longest = max(len(w) for s in sets.values() for w in s["waveforms"])
+    for split, s in sets.items():
+        features, lengths = speech.log_mel(s["waveforms"], config)
+        # One padded length for every split, so one compiled graph serves them all.
+        t_max = speech.frame_count(longest, config)
+        features = np.pad(features, ((0, 0), (0, t_max - features.shape[1]), (0, 0)))
+        data[split] = (features, encode(s["texts"]))
+        data["texts"][split], data["lengths"][split] = s["texts"], lengths
+        data["voices"][split], data["waveforms"][split] = s["voices"], s["waveforms"]
+    return data
+
+
+def output_lengths(lengths, input_frames, output_frames):
+    """Valid output frames for inputs of `lengths` valid frames, when the model maps
+    `input_frames` padded frames to `output_frames` (any stride, 'same' padding)."""
+    return np.minimum(np.ceil(np.asarray(lengths) * output_frames / input_frames), output_frames).astype(np.int32)
+
+
+def decode(logits, lengths, beam_width=1):
+    """Best transcripts for a batch of logits (N, T, NUM_CLASSES).
+
+    beam_width 1 is greedy (best class per frame, merge repeats, drop blanks); more runs
+    keras.ops.ctc_decode's beam search with that many beams.
+    """
+    import keras
+
+    strategy = "greedy" if beam_width <= 1 else "beam_search"
+    kwargs = {} if beam_width <= 1 else {"beam_width": int(beam_width), "top_paths": 1}
+    decoded, _ = keras.ops.ctc_decode(
+        keras.ops.convert_to_tensor(logits, dtype="float32"),
+        keras.ops.convert_to_tensor(np.asarray(lengths, dtype=np.int32)),
+        strategy=strategy,
+        mask_index=BLANK,
+        **kwargs,
+    )
+    return [ids_to_text(row) for row in keras.ops.convert_to_numpy(decoded)[0]]
+
+
+def edit_distance(reference, hypothesis):
+    """Levenshtein distance between two sequences (insertions, deletions, substitutions cost 1)."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, r in enumerate(reference, 1):
+        current = [i]
+        for j, h in enumerate(hypothesis, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+def error_rates(references, hypotheses):
+    """(character error rate, word error rate): total edits / total reference length."""
+    char_edits = sum(edit_distance(r, h) for r, h in zip(references, hypotheses))
+    word_edits = sum(edit_distance(r.split(), h.split()) for r, h in zip(references, hypotheses))
+    chars = sum(len(r) for r in references)
+    words = sum(len(r.split()) for r in references)
+    return char_edits / max(chars, 1), word_edits / max(words, 1)
+
+
+def predict_logits(model, features, batch_size=64):
+    return np.asarray(model.predict(features, batch_size=batch_size, verbose=0))
+
+
+def evaluate(model, data, config, split="test"):
+    """CER and WER of greedy and beam-search decoding on a split (test = unseen speakers)."""
+    features, _ = data[split]
+    logits = predict_logits(model, features)
+    lengths = output_lengths(data["lengths"][split], features.shape[1], logits.shape[1])
+    references = data["texts"][split]
+    metrics = {}
+    for name, width in (("greedy", 1), ("beam", config["beam_width"])):
+        cer, wer = error_rates(references, decode(logits, lengths, width))
+        metrics[f"cer_{name}"], metrics[f"wer_{name}"] = cer, wer
+    metrics["cer"], metrics["wer"] = metrics["cer_greedy"], metrics["wer_greedy"]
+    return metrics
+
+
+def transcribe(model, waveform, sample_rate, config, beam_width=None):
+    """The transcript of one utterance (float samples at `sample_rate` Hz) by a trained recognizer."""
+    waveform = speech.resample(waveform, sample_rate, config["sample_rate"])
+    features, lengths = speech.log_mel([waveform], config)
+    logits = predict_logits(model, features)
+    lengths = output_lengths(lengths, features.shape[1], logits.shape[1])
+    return decode(logits, lengths, config["beam_width"] if beam_width is None else beam_width)[0]
+
+
+def posteriorgram_figure(features, logits, reference, hypothesis, config, path, title):
+    """Log-mel spectrogram over the CTC posteriorgram, with each emitted character at its frame.
+
+    Args:
+        features: (T, num_mels) valid frames of one utterance.
+        logits: (T_out, NUM_CLASSES) the model's valid output frames for it.
+        reference, hypothesis: the true and the decoded transcript.
+        path: where to save (PNG/SVG).
+    """
+    from tools import style
+
+    hop = config["hop_ms"] / 1000
+    seconds_in = features.shape[0] * hop
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    frame_out = seconds_in / logits.shape[0]
+    best = probs.argmax(-1)
+    # Rows: the blank, then only the characters this utterance uses or emits.
+    used = sorted({ALPHABET.index(c) + 1 for c in reference + hypothesis} | set(best[best > 0].tolist()))
+    rows = [BLANK] + used
+    labels = ["blank"] + [repr(ALPHABET[i - 1]) if ALPHABET[i - 1] == " " else ALPHABET[i - 1] for i in used]
+
+    fig, (top, bottom) = style.subplots(2, 1, figsize=(10, 6.2), sharex=True, height_ratios=[1, 1.4])
+    top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds_in, 0, features.shape[1]))
+    top.set_ylabel("mel band")
+    top.set_title(f"{title}\nreference: “{reference}”   decoded: “{hypothesis}”", fontsize=11)
+    bottom.imshow(
+        probs[:, rows].T, origin="upper", aspect="auto", cmap="Greys", vmin=0, vmax=1,
+        extent=(0, seconds_in, len(rows) - 0.5, -0.5), interpolation="nearest",
+    )
+    bottom.set_yticks(range(len(rows)), labels, fontsize=8)
+    bottom.set_ylabel("CTC output (probability)")
+    bottom.set_xlabel("time (s)")
+    # The greedy path's emissions: the first frame of each run of a non-blank character.
+    previous = BLANK
+    for t, c in enumerate(best.tolist()):
+        if c != BLANK and c != previous:
+            x = (t + 0.5) * frame_out
+            character = ALPHABET[c - 1]
+            bottom.plot(x, rows.index(c), "o", ms=4, color=style.SERIES[0])
+            top.axvline(x, color="white", lw=0.6, alpha=0.6)
+            top.text(x, features.shape[1] * 1.02, "␣" if character == " " else character,
+                     ha="center", va="bottom", fontsize=9, clip_on=False)
+        previous = c
+    style.save(fig, path)
+    return path
