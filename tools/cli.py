@@ -1,4 +1,4 @@
-"""`recipe`: list, show, run, plot, weights, compare and validate the recipes.
+"""`recipe`: list, show, run, plot, weights, compare, transcribe and validate the recipes.
 
 Thin wrappers over functions in tools/ (tests call those directly). `list`, `show` and
 `validate`'s catalog checks never import TensorFlow or Keras. Exit codes: 0 ok, 1 the
@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   recipe run char_rnn --set units=128 --epochs 3
   recipe plot char_rnn --format png    computation graph for a blog post
   recipe weights runs/memory_task-...  per-gate weight figures of a trained run
+  recipe transcribe runs/deepspeech2_ctc-... me.wav   speech to text with a trained recognizer
 """
 
 
@@ -133,6 +134,15 @@ def cmd_compare(args):
     return 0
 
 
+def cmd_transcribe(args):
+    from tools.transcribe import transcribe_files
+
+    results = transcribe_files(args.run_dir, args.files, beam_width=args.beam)
+    for path, text in results:
+        print(text if len(results) == 1 else f"{path}: {text}")
+    return 0
+
+
 def cmd_validate(args):
     catalog = read_catalog()
     problems = validate_catalog(catalog)
@@ -202,6 +212,12 @@ def build_parser():
     p.add_argument("--metric", help="metric to tabulate (default: the catalog's brief metric)")
     p.add_argument("--out", help="folder for the run directories (default runs/compare-<id>-<time>)")
     p.set_defaults(func=cmd_compare)
+
+    p = verbs.add_parser("transcribe", help="a trained speech recognizer transcribes WAV files")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run of deepspeech2_ctc or wav2letter")
+    p.add_argument("files", nargs="+", metavar="FILE.wav", help="WAV files (any rate; mixed to mono)")
+    p.add_argument("--beam", type=int, metavar="N", help="beam-search width (default: the run's beam_width; 1 = greedy)")
+    p.set_defaults(func=cmd_transcribe)
 
     p = verbs.add_parser("validate", help="check catalog.yaml against the recipe folders; build every recipe")
     p.set_defaults(func=cmd_validate)

@@ -250,8 +250,8 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
     return RunResult(run_dir, config, metrics, status, line, met, files, seconds)
 
 
-def load_run(run_dir):
-    """A finished run's (recipe_id, config, model); imports the recipe so its custom layers load.
+def read_run(run_dir):
+    """A finished run's (run.json record, config) without loading the model or Keras.
 
     Raises:
         UsageError: not a run directory, or a run that did not finish.
@@ -266,10 +266,20 @@ def load_run(run_dir):
         raise errors.not_a_run_dir(run_dir, f"its run status is '{record.get('status')}'")
     if not (run_dir / MODEL_FILE).is_file():
         raise errors.not_a_run_dir(run_dir, f"{MODEL_FILE} is missing")
+    return record, config
+
+
+def load_run(run_dir):
+    """A finished run's (recipe_id, config, model); imports the recipe so its custom layers load.
+
+    Raises:
+        UsageError: not a run directory, or a run that did not finish.
+    """
+    record, config = read_run(run_dir)
     import keras
 
     import_recipe(record["recipe"])
-    return record["recipe"], config, keras.saving.load_model(run_dir / MODEL_FILE)
+    return record["recipe"], config, keras.saving.load_model(Path(run_dir) / MODEL_FILE)
 
 
 def build_untrained(recipe_id, sets=()):

@@ -11,6 +11,11 @@ gain and white noise at a random signal-to-noise ratio.
 Splits: train and validation use TRAIN_VARIANTS; test uses only TEST_VARIANTS, voices never
 heard in training ("unseen speakers"), spoken with every accent.
 
+espeak-ng's pitch flutter runs on from one utterance to the next inside a process, so the
+same settings give a slightly different waveform (a few samples longer or shorter) depending
+on what the process synthesized before; a set generated in a fresh process is reproducible,
+and the cache below makes every later run use exactly the same samples.
+
 A generated set is cached under .cache/speech/ (or $RNN_RECIPES_CACHE) in one .npz file named
 by a hash of everything that shapes it (texts, config, library versions), so the second
 run with the same config loads in about a second. Generation prints a progress bar to stderr.

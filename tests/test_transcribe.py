@@ -1,0 +1,73 @@
+"""`recipe transcribe`: a recognizer's run transcribes WAV files; bad input is one line and exit 2."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from recipes.common import ctc, speech
+from test_cli import one_line_error, recipe
+from tools import runner
+from tools.transcribe import recognizer_ids, transcribe_files
+
+
+def fake_run(run_dir, recipe_id):
+    """A run directory holding an untrained model, as `recipe run` would leave it."""
+    config, model = runner.build_untrained(recipe_id)
+    run_dir.mkdir()
+    model.save(run_dir / "model.keras")
+    (run_dir / "config.json").write_text(json.dumps(config))
+    (run_dir / "run.json").write_text(json.dumps({"recipe": recipe_id, "status": "complete"}))
+    return config, model
+
+
+def test_the_recognizers_are_the_speech_recognition_recipes():
+    assert recognizer_ids() == ["deepspeech2_ctc", "wav2letter"]
+
+
+@pytest.mark.parametrize("recipe_id", ["deepspeech2_ctc", "wav2letter"])
+def test_a_wav_at_another_rate_in_stereo_goes_through_the_training_pipeline(tmp_path, recipe_id):
+    config, model = fake_run(tmp_path / "run", recipe_id)
+    waveform, _ = speech.synthesize("four two", "en-gb-x-rp+f4", sample_rate=speech.ESPEAK_RATE)
+    stereo = np.stack([waveform, waveform], axis=1).astype("<f4")
+    from test_speech import _write_raw
+
+    _write_raw(tmp_path / "me.wav", stereo.tobytes(), code=3, channels=2, rate=speech.ESPEAK_RATE, bits=32)
+    [(path, text)] = transcribe_files(tmp_path / "run", [tmp_path / "me.wav"], beam_width=1)
+    # The same utterance through the data pipeline by hand: resample, log-mel, model, greedy decoding.
+    features, lengths = speech.log_mel([speech.resample(waveform, speech.ESPEAK_RATE, config["sample_rate"])], config)
+    logits = keras.ops.convert_to_numpy(model(features))
+    assert text == ctc.decode(logits, ctc.output_lengths(lengths, features.shape[1], logits.shape[1]))[0]
+    assert set(text) <= set(ctc.ALPHABET)
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    fake_run(tmp_path / "run", "wav2letter")
+    (tmp_path / "notes.wav").write_text("not audio")
+    speech.write_wav(tmp_path / "empty.wav", np.zeros(0), 16000)
+    speech.write_wav(tmp_path / "long.wav", np.zeros(16000 * 25), 16000)
+    speech.write_wav(tmp_path / "click.wav", np.zeros(100), 16000)
+    speech.write_wav(tmp_path / "ok.wav", np.zeros(16000), 16000)
+    cases = [
+        ((tmp_path / "run", tmp_path / "notes.wav"), "not a WAV file"),
+        ((tmp_path / "run", tmp_path / "empty.wav"), "no audio samples"),
+        ((tmp_path / "run", tmp_path / "long.wav"), "25.0 s long; the limit is 20 s"),
+        ((tmp_path / "run", tmp_path / "click.wav"), "at least 100 ms"),
+        ((tmp_path / "run", tmp_path / "missing.wav"), "cannot read"),
+        ((tmp_path / "run", tmp_path / "ok.wav", "--beam", "0"), "--beam takes a beam width of 1 or more"),
+        ((tmp_path / "nowhere", tmp_path / "ok.wav"), "not a usable run directory"),
+    ]
+    for args, fragment in cases:
+        assert fragment in one_line_error(recipe("transcribe", *args)), args
+
+
+def test_a_run_of_another_recipe_is_refused(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "model.keras").write_bytes(b"")
+    (run_dir / "config.json").write_text("{}")
+    (run_dir / "run.json").write_text(json.dumps({"recipe": "memory_task", "status": "complete"}))
+    speech.write_wav(tmp_path / "ok.wav", np.zeros(16000), 16000)
+    line = one_line_error(recipe("transcribe", run_dir, tmp_path / "ok.wav"))
+    assert "memory_task, which does not transcribe speech" in line and "recipe run deepspeech2_ctc --brief" in line
