@@ -33,6 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/brief_runs.py
 	$(BIN)/python bench/sampling.py
+	$(BIN)/python bench/speech_synthesis.py
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.readme --write

@@ -8,6 +8,7 @@ import pytest
 
 from recipes.common import ctc, speech
 from test_cli import one_line_error, recipe
+from test_speech import _write_raw
 from tools import runner
 from tools.transcribe import recognizer_ids, transcribe_files
 
@@ -31,8 +32,6 @@ def test_a_wav_at_another_rate_in_stereo_goes_through_the_training_pipeline(tmp_
     config, model = fake_run(tmp_path / "run", recipe_id)
     waveform, _ = speech.synthesize("four two", "en-gb-x-rp+f4", sample_rate=speech.ESPEAK_RATE)
     stereo = np.stack([waveform, waveform], axis=1).astype("<f4")
-    from test_speech import _write_raw
-
     _write_raw(tmp_path / "me.wav", stereo.tobytes(), code=3, channels=2, rate=speech.ESPEAK_RATE, bits=32)
     [(path, text)] = transcribe_files(tmp_path / "run", [tmp_path / "me.wav"], beam_width=1)
     # The same utterance through the data pipeline by hand: resample, log-mel, model, greedy decoding.
