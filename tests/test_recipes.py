@@ -54,4 +54,25 @@ def test_brief_run_meets_catalog_expectation(recipe_id, tmp_path):
     assert result.met, result.expectation
     for name in ("config.json", "history.csv", "metrics.json", "model.keras", "run.json", "loss.png"):
         assert (result.run_dir / name).is_file(), name
+    entry = get_entry(load_catalog(), recipe_id)
+    if entry["task"] == "speech_recognition":
+        transcribes_wav_files(result.run_dir, tmp_path, entry["brief"]["expect"]["max"])
     print(f"{recipe_id}: {result.expectation} in {result.seconds:.1f} s")
+
+
+def transcribes_wav_files(run_dir, tmp_path, cer_bound):
+    """The trained recognizer, through `recipe transcribe`'s code path, on WAV files of unseen voices
+    at espeak-ng's own 22,050 Hz (not the training rate), with no added noise."""
+    from recipes.common import ctc, speech
+    from tools.transcribe import transcribe_files
+
+    rng = np.random.default_rng(123)
+    texts = speech.digit_strings(rng, 6, 2, 5)
+    paths = []
+    for i, text in enumerate(texts):
+        voice = speech.speakers("test")[int(rng.integers(len(speech.speakers("test"))))]
+        waveform, _ = speech.synthesize(text, voice, rate=160, pitch=50)
+        paths.append(speech.write_wav(tmp_path / f"utterance{i}.wav", 0.5 * waveform / np.abs(waveform).max(), speech.ESPEAK_RATE))
+    hypotheses = [text for _, text in transcribe_files(run_dir, paths)]
+    cer, _ = ctc.error_rates(texts, hypotheses)
+    assert cer <= 2 * cer_bound, list(zip(texts, hypotheses))
