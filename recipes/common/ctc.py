@@ -173,7 +173,8 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
     fig, (top, bottom) = style.subplots(2, 1, figsize=(10, 6.2), sharex=True, height_ratios=[1, 1.4])
     top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds_in, 0, features.shape[1]))
     top.set_ylabel("mel band")
-    top.set_title(f"{title}\nreference: “{reference}”   decoded: “{hypothesis}”", fontsize=11)
+    # pad: room for the emitted characters written above the spectrogram.
+    top.set_title(f"{title}\nreference: “{reference}”   decoded: “{hypothesis}”", fontsize=11, pad=18)
     bottom.imshow(
         probs[:, rows].T, origin="upper", aspect="auto", cmap="Greys", vmin=0, vmax=1,
         extent=(0, seconds_in, len(rows) - 0.5, -0.5), interpolation="nearest",

@@ -1,0 +1,135 @@
+"""deepspeech2_ctc: config, shapes and time reduction, CTC decoding and error rates, data splits, demo files."""
+
+import ast
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from recipes.common import ctc, speech
+from recipes.common.config import ConfigError
+from recipes.deepspeech2_ctc import demo as ds2_demo
+from recipes.deepspeech2_ctc.data import load_data
+from recipes.deepspeech2_ctc.model import DEFAULT_CONFIG, build_model, conv_output_mels
+
+SMALL = {**DEFAULT_CONFIG, "conv_channels": 4, "rnn_layers": 2, "rnn_units": 8, "beam_width": 4}
+
+
+def test_default_config_is_a_literal_with_every_data_key():
+    source = Path(__file__).resolve().parents[1] / "recipes" / "deepspeech2_ctc" / "model.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    literal = next(
+        ast.literal_eval(node.value) for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DEFAULT_CONFIG"
+    )
+    assert literal == DEFAULT_CONFIG
+    for key, value in ctc.DATA_DEFAULTS.items():
+        assert DEFAULT_CONFIG[key] == value, key
+    assert DEFAULT_CONFIG["beam_width"] > 1
+
+
+@pytest.mark.parametrize("conv_layers", [1, 2])
+def test_output_frames_and_classes_for_any_length(conv_layers):
+    model = build_model({**SMALL, "conv_layers": conv_layers})
+    for frames in (37, 64):
+        logits = model.predict_on_batch(np.random.default_rng(0).normal(size=(2, frames, 40)).astype("float32"))
+        assert logits.shape == (2, -(-frames // 2), ctc.NUM_CLASSES)  # stride 2 in time, 'same' padding
+    # The reshape to frames uses the mel bands the convolutions leave.
+    assert model.get_layer("frames").output.shape[-1] == conv_output_mels(40, conv_layers) * SMALL["conv_channels"]
+    assert conv_output_mels(40, 1) == 20 and conv_output_mels(40, 2) == 10
+
+
+def test_output_lengths_follow_the_time_stride():
+    # ceil(valid / 2) valid output frames, never more than the padded output.
+    np.testing.assert_array_equal(ctc.output_lengths([10, 11, 200], 200, 100), [5, 6, 100])
+
+
+def test_bad_config_raises_config_error():
+    with pytest.raises(ConfigError, match="conv_layers"):
+        build_model({**SMALL, "conv_layers": 3})
+    with pytest.raises(ConfigError, match="rnn_units"):
+        build_model({**SMALL, "rnn_units": 0})
+
+
+def peaked_logits(frame_classes, num_frames):
+    """Logits (1, num_frames, NUM_CLASSES) that pick `frame_classes` then blanks, with a large margin."""
+    logits = np.full((1, num_frames, ctc.NUM_CLASSES), -10.0, dtype=np.float32)
+    for t in range(num_frames):
+        logits[0, t, frame_classes[t] if t < len(frame_classes) else ctc.BLANK] = 10.0
+    return logits
+
+
+def test_greedy_and_beam_decoding_merge_repeats_and_drop_blanks():
+    ids = ctc.encode(["too"])[0]  # t o o: the double o needs a blank between
+    t, o = int(ids[0]), int(ids[1])
+    frames = [t, t, ctc.BLANK, o, o, ctc.BLANK, o, ctc.BLANK]
+    logits = peaked_logits(frames, 12)
+    assert ctc.decode(logits, [12], beam_width=1) == ["too"]
+    assert ctc.decode(logits, [12], beam_width=4) == ["too"]
+    # Without the blank the repeated o merges into one; frames past the length are ignored.
+    assert ctc.decode(peaked_logits([t, o, o, o], 12), [12]) == ["to"]
+    assert ctc.decode(peaked_logits([t, o, ctc.BLANK, o], 12), [2]) == ["to"]
+
+
+def test_ctc_loss_prefers_the_right_transcript():
+    labels = ctc.encode(["one two"])
+    right = [int(i) for i in labels[0]]
+    good = peaked_logits(right, 20)
+    wrong = peaked_logits(list(reversed(right)), 20)
+    loss = keras.losses.CTC()
+    assert float(loss(labels, good)) < 1e-3 < float(loss(labels, wrong))
+
+
+def test_error_rates():
+    assert ctc.edit_distance("kitten", "sitting") == 3
+    cer, wer = ctc.error_rates(["one two", "three"], ["one too", "three"])
+    assert cer == pytest.approx(1 / 12) and wer == pytest.approx(1 / 3)
+    assert ctc.error_rates(["one"], [""]) == (1.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    import os
+
+    old = os.environ.get("RNN_RECIPES_CACHE")
+    os.environ["RNN_RECIPES_CACHE"] = str(tmp_path_factory.mktemp("speech_cache"))
+    try:
+        config = {**SMALL, "num_train": 12, "num_validation": 4, "num_test": 6}
+        yield config, load_data(config)
+    finally:
+        if old is None:
+            os.environ.pop("RNN_RECIPES_CACHE")
+        else:
+            os.environ["RNN_RECIPES_CACHE"] = old
+
+
+def test_data_targets_spell_the_texts_and_test_voices_are_unseen(tiny_data):
+    config, data = tiny_data
+    seen = {v.split("+")[1] for v in data["voices"]["train"] + data["voices"]["validation"]}
+    unseen = {v.split("+")[1] for v in data["voices"]["test"]}
+    assert unseen <= set(speech.TEST_VARIANTS) and not seen & unseen
+    lengths = {data[split][0].shape[1] for split in ("train", "validation", "test")}
+    assert len(lengths) == 1  # one padded length for every split
+    for split in ("train", "validation", "test"):
+        features, ids = data[split]
+        assert features.shape[2] == config["num_mels"]
+        assert [ctc.ids_to_text(row) for row in ids] == data["texts"][split]
+        for text in data["texts"][split]:
+            assert set(text.split()) <= set(speech.DIGIT_WORDS)
+
+
+def test_demo_writes_its_files(tiny_data, tmp_path):
+    config, data = tiny_data
+    keras.utils.set_random_seed(0)
+    model = build_model(config)
+    metrics = ds2_demo.evaluate(model, data, config)
+    assert set(metrics) == {"cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam"}
+    paths = ds2_demo.demo(model, data, config, tmp_path)
+    assert [Path(p).name for p in paths] == ["posteriorgram.png", "conv_filters.png", "transcripts.txt", "test_utterance.wav"]
+    for path in paths:
+        assert Path(path).stat().st_size > 0
+    text = Path(paths[2]).read_text(encoding="utf-8")
+    assert data["texts"]["test"][0] in text and data["voices"]["test"][0] in text
+    waveform, rate = speech.read_wav(paths[3])
+    assert rate == config["sample_rate"] and len(waveform) > rate // 2
