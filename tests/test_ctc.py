@@ -1,5 +1,6 @@
 """recipes/common/ctc.py: encoding, CTC decoding (greedy and beam), error rates, output lengths."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -68,3 +69,13 @@ def test_error_rates_are_totals_over_the_references():
 def test_output_lengths_follow_the_model_stride():
     assert ctc.output_lengths([100, 37, 1], 100, 50).tolist() == [50, 19, 1]
     assert ctc.output_lengths([100], 100, 100).tolist() == [100]
+
+
+def test_ctc_loss_prefers_the_right_transcript():
+    labels = ctc.encode(["one two"])
+    right = [int(i) for i in labels[0]]
+    blanks = [ctc.BLANK] * (20 - len(right))
+    loss = keras.losses.CTC()
+    good = float(loss(labels, logits_for(right + blanks)))
+    wrong = float(loss(labels, logits_for(right[::-1] + blanks)))
+    assert good < 1e-2 < wrong

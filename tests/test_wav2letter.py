@@ -101,8 +101,9 @@ def test_filters_figure_and_transcripts(tmp_path):
     model = build_model(SMALL)
     filters = demo.first_layer_filters(model, SMALL)
     assert filters.shape == (8, 5, 6)
-    path = demo.plot_filters(filters, SMALL, tmp_path / "filters.png", "filters", count=6, columns=3)
+    path = ctc.filters_figure(filters, SMALL, tmp_path / "filters.png", "filters", count=6, columns=3)
     assert (tmp_path / "filters.png").stat().st_size > 1000 and path.endswith("filters.png")
-    data = {"voices": {"test": ["en+m7", "en+f4"]}, "texts": {"test": ["one two", "three"]}}
-    text = open(demo.write_transcripts(data, ["one two", "tree"], ["one two", "three"], tmp_path / "t.txt")).read()
-    assert "  en+m7" in text and "| three | tree | three" in text and "*" not in text.splitlines()[-1]
+    path = ctc.write_transcripts(["one two", "three"], ["one two", "tree"], ["one two", "three"], ["en+m7", "en+f4"], 8, tmp_path / "t.txt")
+    lines = open(path).read().splitlines()
+    assert "[1] voice en+f4" in lines and "  * greedy:    tree   (CER 0.20)" in lines
+    assert "    beam:      three   (CER 0.00)" in lines

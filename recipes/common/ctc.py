@@ -1,4 +1,4 @@
-"""CTC speech recognition shared by deepspeech2_ctc and wav2letter: data, decoding, error rates, figure.
+"""CTC speech recognition shared by deepspeech2_ctc and wav2letter: data, decoding, error rates, demo files.
 
 Connectionist Temporal Classification: "Connectionist Temporal Classification: Labelling
 Unsegmented Sequence Data with Recurrent Neural Networks", Alex Graves, Santiago Fernández,
@@ -12,7 +12,7 @@ characters are 1..len(ALPHABET), and transcripts are padded with 0. Models outpu
 (no softmax), one row per output frame.
 """
 
-import math
+from pathlib import Path
 
 import numpy as np
 
@@ -125,16 +125,29 @@ def predict_logits(model, features, batch_size=64):
     return np.asarray(model.predict(features, batch_size=batch_size, verbose=0))
 
 
-def evaluate(model, data, config, split="test"):
-    """CER and WER of greedy and beam-search decoding on a split (test = unseen speakers)."""
-    features, _ = data[split]
+def decode_split(model, data, config, split="test", count=None):
+    """Greedy and beam-search transcripts of a split's first `count` utterances (all when None).
+
+    Returns:
+        (logits (N, T_out, NUM_CLASSES), valid output frames (N,), greedy [str], beam [str]).
+    """
+    features = data[split][0][:count]
     logits = predict_logits(model, features)
-    lengths = output_lengths(data["lengths"][split], features.shape[1], logits.shape[1])
+    lengths = output_lengths(data["lengths"][split][:count], features.shape[1], logits.shape[1])
+    return logits, lengths, decode(logits, lengths, 1), decode(logits, lengths, config["beam_width"])
+
+
+def evaluate(model, data, config, split="test"):
+    """CER and WER of greedy and beam-search decoding on a split (test = unseen speakers).
+
+    Returns:
+        {"cer", "wer" (greedy), "cer_greedy", "wer_greedy", "cer_beam", "wer_beam"}.
+    """
+    _, _, greedy, beam = decode_split(model, data, config, split)
     references = data["texts"][split]
     metrics = {}
-    for name, width in (("greedy", 1), ("beam", config["beam_width"])):
-        cer, wer = error_rates(references, decode(logits, lengths, width))
-        metrics[f"cer_{name}"], metrics[f"wer_{name}"] = cer, wer
+    for name, hypotheses in (("greedy", greedy), ("beam", beam)):
+        metrics[f"cer_{name}"], metrics[f"wer_{name}"] = error_rates(references, hypotheses)
     metrics["cer"], metrics["wer"] = metrics["cer_greedy"], metrics["wer_greedy"]
     return metrics
 
@@ -193,5 +206,91 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
             top.text(x, features.shape[1] * 1.02, "␣" if character == " " else character,
                      ha="center", va="bottom", fontsize=9, clip_on=False)
         previous = c
-    style.save(fig, path)
-    return path
+    return style.save(fig, path)
+
+
+def filters_figure(kernels, config, path, title, strength=None, count=24, columns=8):
+    """First-layer filters over (time, mel) as small images, the `count` strongest, sorted by mel band.
+
+    Args:
+        kernels: (filters, time frames, mel bands) weights of a convolution over log-mel frames.
+        config: holds hop_ms (the frame step).
+        path: where to save.
+        title: the figure's title.
+        strength: (filters,) how strongly each filter drives the next layer; by default
+            its weight norm (pass e.g. a batch norm's gain times it).
+        count, columns: filters drawn, images per row.
+
+    Each image has its own symmetric colour scale: red where the filter adds (energy in that
+    band at that moment raises the output), blue where it subtracts (features are normalized).
+    """
+    from tools import style
+
+    kernels = np.asarray(kernels)
+    if strength is None:
+        strength = np.sqrt((kernels**2).sum(axis=(1, 2)))
+    chosen = np.argsort(-np.asarray(strength))[:count]
+    peak_band = [np.abs(kernels[i]).sum(0).argmax() for i in chosen]  # low bands first
+    chosen = chosen[np.argsort(peak_band, kind="stable")]
+    rows = int(np.ceil(len(chosen) / columns))
+    width_ms = kernels.shape[1] * config["hop_ms"]
+    fig, axes = style.subplots(rows, columns, figsize=(1.3 * columns, 1.75 * rows + 0.9), squeeze=False, layout="constrained")
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, i in zip(axes.flat, chosen):
+        image = kernels[i].T  # mel up, time across
+        limit = np.abs(image).max() or 1.0
+        ax.imshow(image, origin="lower", aspect="auto", cmap=style.WEIGHT_CMAP, vmin=-limit, vmax=limit,
+                  extent=(0, width_ms, 0, kernels.shape[2]), interpolation="nearest")
+        ax.set_title(f"filter {i}", fontsize=8, pad=2)
+    fig.suptitle(title, fontsize=10)
+    fig.supxlabel(f"each image: time left to right ({width_ms} ms); red adds, blue subtracts", fontsize=9)
+    fig.supylabel(f"mel band (low at the bottom, {kernels.shape[2]} bands)", fontsize=9)
+    return style.save(fig, path)
+
+
+def write_transcripts(references, greedy, beam, voices, beam_width, path):
+    """A text table of test utterances: voice, reference, greedy and beam transcripts with their CER; * marks errors."""
+    lines = [
+        "# Test utterances (voices never heard in training): reference, greedy decoding, "
+        f"beam search (width {beam_width}). * = differs from the reference.",
+        "",
+    ]
+    for i, (reference, g, b, voice) in enumerate(zip(references, greedy, beam, voices)):
+        lines.append(f"[{i}] voice {voice}")
+        lines.append(f"    reference: {reference}")
+        for name, hypothesis in (("greedy", g), ("beam", b)):
+            cer, _ = error_rates([reference], [hypothesis])
+            lines.append(f"  {'*' if hypothesis != reference else ' '} {name + ':':10s} {hypothesis}   (CER {cer:.2f})")
+        lines.append("")
+    Path(path).write_text("\n".join(lines), encoding="utf-8")
+    return str(path)
+
+
+def demo(model, data, config, out_dir, title, count=12):
+    """What a trained recognizer does on test utterances of unseen voices, as files.
+
+    Args:
+        model, data, config: the trained recognizer, load_spoken_digits' dict, its config.
+        out_dir: folder to write into.
+        title: the posteriorgram's title, a format string with {voice} and {cer}.
+        count: test utterances decoded into transcripts.txt.
+
+    Returns:
+        [posteriorgram.png (the first of them with four or more digits), transcripts.txt,
+        test_utterance.wav (that utterance, to try `recipe transcribe` on)].
+    """
+    out_dir = Path(out_dir)
+    logits, lengths, greedy, beam = decode_split(model, data, config, "test", count)
+    references, voices = data["texts"]["test"][:count], data["voices"]["test"][:count]
+    pick = next((i for i, r in enumerate(references) if len(r.split()) >= 4), 0)
+    cer, _ = error_rates([references[pick]], [greedy[pick]])
+    frames = int(data["lengths"]["test"][pick])
+    return [
+        posteriorgram_figure(
+            data["test"][0][pick, :frames], logits[pick, : lengths[pick]], references[pick], greedy[pick], config,
+            out_dir / "posteriorgram.png", title.format(voice=voices[pick], cer=cer),
+        ),
+        write_transcripts(references, greedy, beam, voices, config["beam_width"], out_dir / "transcripts.txt"),
+        str(speech.write_wav(out_dir / "test_utterance.wav", data["waveforms"]["test"][pick], config["sample_rate"])),
+    ]

@@ -21,6 +21,23 @@ import keras
 from keras import ops
 
 
+def inverse_cdf_sample(logits, scale, uniform):
+    """One exact sample per row of softmax(logits / scale), by inverting its cumulative distribution.
+
+    Args:
+        logits: (batch, vocab) float tensor.
+        scale: (batch, 1) temperatures, > 0.
+        uniform: (batch,) uniforms in [0, 1), drawn outside any compiled loop.
+
+    Returns:
+        int32 (batch,) token = #{k: cdf_k <= u * total}; zero-probability tokens are flat
+        steps of the cdf and never picked.
+    """
+    cdf = ops.cumsum(ops.softmax(logits / scale, axis=-1), axis=-1)  # (batch, vocab)
+    sampled = ops.sum(ops.cast(cdf <= uniform[:, None] * cdf[:, -1:], "int32"), axis=-1)
+    return ops.minimum(sampled, logits.shape[-1] - 1)
+
+
 def _stepping_chain(model):
     """`model`'s layers (input layer excluded), checked to form a chain that runs forwards."""
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
@@ -103,12 +120,7 @@ class _SamplingLoop(keras.Model):
         def generate_step(step, carry):
             tokens, carry_states, generated = carry
             logits, carry_states = self._step(tokens, carry_states)
-            # Inverse CDF: token = #{k: cdf_k <= u * total}; zero-probability tokens are flat
-            # steps of the cdf and never picked. cdf: (batch, vocab)
-            cdf = ops.cumsum(ops.softmax(logits / scale, axis=-1), axis=-1)
-            target = ops.take(uniform, step, axis=1)[:, None] * cdf[:, -1:]
-            sampled = ops.sum(ops.cast(cdf <= target, "int32"), axis=-1)
-            sampled = ops.minimum(sampled, logits.shape[-1] - 1)
+            sampled = inverse_cdf_sample(logits, scale, ops.take(uniform, step, axis=1))
             chosen = ops.where(greedy, ops.cast(ops.argmax(logits, axis=-1), "int32"), sampled)
             generated = ops.slice_update(generated, (0, step), chosen[:, None])
             return chosen, carry_states, generated

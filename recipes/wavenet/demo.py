@@ -19,6 +19,7 @@ import keras
 from keras import ops
 
 from recipes.common import speech
+from recipes.common.sampling import inverse_cdf_sample
 from recipes.wavenet.data import mu_law_decode, mu_law_encode, speech_span
 from recipes.wavenet.model import GatedResidualBlock, dilations, receptive_field
 
@@ -158,10 +159,7 @@ class _GenerationLoop(keras.Model):
         def sample_step(t, carry):
             codes, carry_queues, generated = carry
             logits, carry_queues = self.step(codes, carry_queues)
-            # Inverse CDF of softmax(logits / temperature): an exact sample from the uniform u.
-            cdf = ops.cumsum(ops.softmax(logits / scale, axis=-1), axis=-1)  # (batch, Q)
-            target = ops.take(uniform, t, axis=1)[:, None] * cdf[:, -1:]
-            chosen = ops.minimum(ops.sum(ops.cast(cdf <= target, "int32"), axis=-1), logits.shape[-1] - 1)
+            chosen = inverse_cdf_sample(logits, scale, ops.take(uniform, t, axis=1))  # (batch,)
             generated = ops.slice_update(generated, (0, t), chosen[:, None])
             return chosen, carry_queues, generated
 
