@@ -38,6 +38,9 @@ def test_decoding_merges_repeats_and_needs_a_blank_between_double_letters():
     assert ctc.decode(logits_for([t, h, r, e, e, e]), [6]) == ["thre"]
     # Frames past the valid length are ignored.
     assert ctc.decode(logits_for(path + [o, n, e]), [len(path)]) == ["three"]
+    # Spaces emitted at the ends or twice in a row are not words.
+    space = ids(" ")[0]
+    assert ctc.decode(logits_for([space, o, n, e, space, 0, space, t, h, r, e, 0, e, space]), [14]) == ["one three"]
 
 
 def test_beam_search_finds_the_likelier_labelling_that_greedy_misses():

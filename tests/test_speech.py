@@ -110,6 +110,7 @@ def _write_raw(path, payload, code, channels, rate, bits):
     "make, message",
     [
         (lambda p: p.write_text("hello"), "not a WAV file"),
+        (lambda p: p.write_bytes(b""), "is empty"),
         (lambda p: _write_raw(p, b"", code=1, channels=1, rate=16000, bits=16), "no audio samples"),
         (lambda p: _write_raw(p, b"\0" * 64, code=1, channels=1, rate=16000, bits=12), "12-bit PCM"),
         (lambda p: speech.write_wav(p, np.zeros(16000 * 3), 16000), "limit is 2 s"),

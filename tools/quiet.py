@@ -2,7 +2,8 @@
 
 `TF_CPP_MIN_LOG_LEVEL` silences TensorFlow's own logging, but absl writes a few lines
 ("All log messages before absl::InitializeLog() ...", "cudart_stub.cc ... Could not find
-cuda drivers") straight to file descriptor 2 before any setting applies. The CLI routes
+cuda drivers") straight to file descriptor 2 before any setting applies, and Grappler
+writes MLIR diagnostics there during training. The CLI routes
 fd 2 through a pipe and a thread that drops exactly those native log lines and forwards
 everything else (Python warnings, our errors) unchanged.
 """
@@ -13,8 +14,14 @@ import re
 import sys
 import threading
 
-# absl/glog line prefix: severity letter, date, time, thread id, file:line]
-_NATIVE_LOG = re.compile(rb"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} [\d:.]+ +\d+ [\w./-]+:\d+\])")
+# absl/glog line prefix: severity letter, date, time, thread id, file:line]; and Grappler's
+# MLIR diagnostic when its TFG shape check rejects the while loop of keras.ops.ctc_loss
+# (`loc("compile_loss/ctc/...While..."): error: 'tfg.While' op body function argument ...`):
+# the optimization is skipped and training is unaffected, but it reads like a failure.
+_NATIVE_LOG = re.compile(
+    rb"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} [\d:.]+ +\d+ [\w./-]+:\d+\]"
+    rb"|loc\(\"[^\"]*\"\): error: 'tfg\.)"
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

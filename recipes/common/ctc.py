@@ -85,7 +85,8 @@ def decode(logits, lengths, beam_width=1):
     """Best transcripts for a batch of logits (N, T, NUM_CLASSES).
 
     beam_width 1 is greedy (best class per frame, merge repeats, drop blanks); more runs
-    keras.ops.ctc_decode's beam search with that many beams.
+    keras.ops.ctc_decode's beam search with that many beams. Transcripts come out with
+    single spaces between words and none at the ends.
     """
     import keras
 
@@ -98,7 +99,8 @@ def decode(logits, lengths, beam_width=1):
         mask_index=BLANK,
         **kwargs,
     )
-    return [ids_to_text(row) for row in keras.ops.convert_to_numpy(decoded)[0]]
+    # Spaces are characters the network emits like any other: drop any at the ends or doubled.
+    return [" ".join(ids_to_text(row).split()) for row in keras.ops.convert_to_numpy(decoded)[0]]
 
 
 def edit_distance(reference, hypothesis):
@@ -181,7 +183,7 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
     # Rows: the blank, then only the characters this utterance uses or emits.
     used = sorted({ALPHABET.index(c) + 1 for c in reference + hypothesis} | set(best[best > 0].tolist()))
     rows = [BLANK] + used
-    labels = ["blank"] + [repr(ALPHABET[i - 1]) if ALPHABET[i - 1] == " " else ALPHABET[i - 1] for i in used]
+    labels = ["blank"] + ["␣ (space)" if ALPHABET[i - 1] == " " else ALPHABET[i - 1] for i in used]
 
     fig, (top, bottom) = style.subplots(2, 1, figsize=(10, 6.2), sharex=True, height_ratios=[1, 1.4])
     top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds_in, 0, features.shape[1]))
@@ -245,7 +247,7 @@ def filters_figure(kernels, config, path, title, strength=None, count=24, column
         ax.set_title(f"filter {i}", fontsize=8, pad=2)
     fig.suptitle(title, fontsize=10)
     fig.supxlabel(f"each image: time left to right ({width_ms} ms); red adds, blue subtracts", fontsize=9)
-    fig.supylabel(f"mel band (low at the bottom, {kernels.shape[2]} bands)", fontsize=9)
+    fig.supylabel(f"mel bands, low at the bottom (each filter spans {kernels.shape[2]})", fontsize=9)
     return style.save(fig, path)
 
 

@@ -63,7 +63,7 @@ SYNTHESIS_DEFAULTS = {
     "max_leading_silence": 0.25,  # seconds
 }
 SYNTHESIS_VERSION = 1  # bump when the generator changes, so old caches are not reused
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
+SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}  # the seed stream of each split
 
 
 class AudioError(ValueError):
@@ -210,7 +210,7 @@ def _progress(label, done, total, started, stream=sys.stderr):
 
 def _synthesize_split(texts, split, config, label):
     """Every text of one split spoken once, clean (noise is added by _add_noise on load)."""
-    rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[split], 7])
+    rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[split], 7])
     voices = speakers(split)
     rate = config["sample_rate"]
     clean_waveforms, word_starts, voice_names = [], [], []
@@ -238,7 +238,7 @@ def _synthesize_split(texts, split, config, label):
 
 def _add_noise(split_set, seed, split):
     """The split's utterances with white noise at each one's SNR over the power of its speech samples."""
-    rng = np.random.default_rng([seed, _SPLIT_STREAMS[split], 11])
+    rng = np.random.default_rng([seed, SPLIT_STREAMS[split], 11])
     noisy = []
     for clean, snr_db in zip(split_set["clean"], split_set["snr_db"]):
         loud = clean[np.abs(clean) > 0.1 * np.abs(clean).max()] if clean.size else clean
@@ -431,6 +431,8 @@ def read_wav(path, max_seconds=None):
         raise AudioError(f"{path} is a directory, not a WAV file") from None
     except OSError as error:
         raise AudioError(f"cannot read {path}: {error.strerror or error}") from None
+    if not data:
+        raise AudioError(f"{path} is empty (0 bytes): record or export it again")
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise AudioError(f"{path} is not a WAV file (no RIFF/WAVE header): {convert}")
     fmt, samples, position = None, None, 12

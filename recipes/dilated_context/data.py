@@ -29,7 +29,6 @@ from recipes.common.config import ConfigError, check_positive
 
 CLASSES = ("silence",) + speech.DIGIT_WORDS  # label 0 = silence, 1 + d = digit d
 SILENCE = 0
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
 
 
 def check_task(config):
@@ -121,7 +120,7 @@ def load_data(config):
     longest = max(len(w) for s in sets.values() for w in s["waveforms"])
     data = {"classes": CLASSES, "texts": {}, "voices": {}, "waveforms": {}, "clean": {}, "word_starts": {}}
     for split, s in sets.items():
-        noise_rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[split], 13])
+        noise_rng = np.random.default_rng([config["seed"], speech.SPLIT_STREAMS[split], 13])
         waveforms = [_extend_with_noise(w, c, longest, noise_rng) for w, c in zip(s["waveforms"], s["clean"])]
         features, lengths = speech.log_mel(waveforms, config)
         num_frames = features.shape[1]

@@ -20,7 +20,6 @@ from recipes.common.config import ConfigError, check_positive
 
 WORDS = speech.COMMAND_WORDS
 SPLITS = ("train", "validation", "test")
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
 
 
 def clip_length(config):
@@ -43,7 +42,7 @@ def check_data(config):
 
 def word_list(count, seed, split):
     """`count` words, each of WORDS equally often, in a seeded random order."""
-    rng = np.random.default_rng([seed, _SPLIT_STREAMS[split]])
+    rng = np.random.default_rng([seed, speech.SPLIT_STREAMS[split]])
     labels = rng.permutation(np.arange(count) % len(WORDS))
     return [WORDS[i] for i in labels]
 

@@ -29,7 +29,6 @@ from recipes.common import speech
 from recipes.common.config import ConfigError, check_positive
 from recipes.wavenet.model import receptive_field
 
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
 SPEECH_THRESHOLD = 0.02  # |sample| above which a sample counts as speech (full scale is 1)
 
 
@@ -68,7 +67,7 @@ def texts(config):
     """The digit-string transcripts of every split, seeded by config["seed"]."""
     out = {}
     for split in ("train", "validation", "test"):
-        rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[split], 3])
+        rng = np.random.default_rng([config["seed"], speech.SPLIT_STREAMS[split], 3])
         out[split] = speech.digit_strings(rng, config[f"num_{split}"], config["min_digits"], config["max_digits"])
     return out
 
@@ -141,7 +140,7 @@ def load_data(config):
     for split, split_set in sets.items():
         waveforms = split_set["waveforms"] if config["noisy"] else split_set["clean"]
         codes = [mu_law_encode(w, config["quantization_channels"]) for w in waveforms]
-        rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[split], 5])
+        rng = np.random.default_rng([config["seed"], speech.SPLIT_STREAMS[split], 5])
         windows, _ = cut_windows(codes, waveforms, window_length + 1, config["windows_per_utterance"], rng)
         # Window of rf + T codes: inputs are all but the last; output j sees inputs j..j+rf-1
         # and predicts code j + rf, so the targets are the last T codes.
