@@ -28,7 +28,7 @@ demo: $(STAMP)
 	@echo "weights:       $(DEMO)/memory_task/weights/"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python bench/brief_runs.py
