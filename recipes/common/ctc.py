@@ -183,7 +183,7 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
     # Rows: the blank, then only the characters this utterance uses or emits.
     used = sorted({ALPHABET.index(c) + 1 for c in reference + hypothesis} | set(best[best > 0].tolist()))
     rows = [BLANK] + used
-    labels = ["blank"] + ["␣ (space)" if ALPHABET[i - 1] == " " else ALPHABET[i - 1] for i in used]
+    labels = ["blank"] + ["space" if ALPHABET[i - 1] == " " else ALPHABET[i - 1] for i in used]
 
     fig, (top, bottom) = style.subplots(2, 1, figsize=(10, 6.2), sharex=True, height_ratios=[1, 1.4])
     top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds_in, 0, features.shape[1]))
