@@ -38,6 +38,47 @@ def inverse_cdf_sample(logits, scale, uniform):
     return ops.minimum(sampled, logits.shape[-1] - 1)
 
 
+def prime_and_sample(step, prime, carry, uniform, temperature):
+    """Feed a prime through a one-step model, then sample one token per uniform, feeding each back.
+
+    Both loops are `keras.ops.fori_loop`s, so the whole generation compiles as one graph.
+
+    Args:
+        step: (tokens (batch,) int32, carry) -> (logits (batch, vocab), new carry): one time
+            step of the trained model; the carry holds its states (RNN states, conv queues).
+        prime: int32 (batch, P), P >= 1. All but the last token only update the carry (zero
+            steps for a one-token prime); the last is the input of the first sampled step.
+        carry: the carry before the prime.
+        uniform: float32 (batch, length) uniforms, one per token to generate.
+        temperature: float32 (batch,); a row at 0 or below takes the argmax (greedy).
+
+    Returns:
+        int32 (batch, length) generated tokens, the prime excluded.
+    """
+
+    # fori_loop, not scan: TensorFlow's scan needs per-step outputs shaped like the carry.
+    def prime_step(t, loop_carry):
+        _, loop_carry = step(ops.take(prime, t, axis=1), loop_carry)
+        return loop_carry
+
+    carry = ops.fori_loop(0, ops.shape(prime)[1] - 1, prime_step, carry)
+    # Greedy rows divide by 1, which keeps their softmax finite; their sample is not used.
+    greedy = temperature <= 0
+    scale = ops.where(greedy, 1.0, temperature)[:, None]
+
+    def sample_step(t, loop):
+        tokens, loop_carry, generated = loop
+        logits, loop_carry = step(tokens, loop_carry)
+        sampled = inverse_cdf_sample(logits, scale, ops.take(uniform, t, axis=1))
+        chosen = ops.where(greedy, ops.cast(ops.argmax(logits, axis=-1), "int32"), sampled)
+        generated = ops.slice_update(generated, (0, t), chosen[:, None])
+        return chosen, loop_carry, generated
+
+    # Loop carry: last tokens (batch,), the step's carry, the (batch, length) output buffer.
+    initial = (prime[:, -1], carry, ops.zeros(ops.shape(uniform), dtype="int32"))
+    return ops.fori_loop(0, ops.shape(uniform)[1], sample_step, initial)[2]
+
+
 def _stepping_chain(model):
     """`model`'s layers (input layer excluded), checked to form a chain that runs forwards."""
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
@@ -101,34 +142,10 @@ class _SamplingLoop(keras.Model):
         """Prime, then generate: {"prime": (batch, prime_length), "temperature": (batch,),
         "uniform": (batch, length)} -> generated tokens (batch, length)."""
         prime = ops.cast(inputs["prime"], "int32")
-        temperature = ops.cast(inputs["temperature"], "float32")
         states = self._initial_states(ops.shape(prime)[0])
-
-        # All but the last prime token only set the states (zero steps for a one-token prime).
-        # fori_loop, not scan: TensorFlow's scan needs per-step outputs shaped like the carry.
-        def prime_step(step, carry_states):
-            _, carry_states = self._step(ops.take(prime, step, axis=1), carry_states)
-            return carry_states
-
-        states = ops.fori_loop(0, ops.shape(prime)[1] - 1, prime_step, states)
-
-        # Temperature 0 rows take the argmax; dividing by 1 there keeps the softmax finite.
-        greedy = temperature <= 0
-        scale = ops.where(greedy, 1.0, temperature)[:, None]
-        uniform = ops.cast(inputs["uniform"], "float32")  # (batch, length)
-
-        def generate_step(step, carry):
-            tokens, carry_states, generated = carry
-            logits, carry_states = self._step(tokens, carry_states)
-            sampled = inverse_cdf_sample(logits, scale, ops.take(uniform, step, axis=1))
-            chosen = ops.where(greedy, ops.cast(ops.argmax(logits, axis=-1), "int32"), sampled)
-            generated = ops.slice_update(generated, (0, step), chosen[:, None])
-            return chosen, carry_states, generated
-
-        # Carry: last tokens (batch,), states, and the (batch, length) output buffer.
-        initial = (prime[:, -1], states, ops.zeros(ops.shape(uniform), dtype="int32"))
-        _, _, generated = ops.fori_loop(0, ops.shape(uniform)[1], generate_step, initial)
-        return generated
+        return prime_and_sample(
+            self._step, prime, states, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32")
+        )
 
 
 class Sampler:

@@ -19,7 +19,7 @@ import keras
 from keras import ops
 
 from recipes.common import speech
-from recipes.common.sampling import inverse_cdf_sample
+from recipes.common.sampling import prime_and_sample
 from recipes.wavenet.data import mu_law_decode, mu_law_encode, speech_span
 from recipes.wavenet.model import GatedResidualBlock, dilations, receptive_field
 
@@ -145,27 +145,10 @@ class _GenerationLoop(keras.Model):
     def call(self, inputs):
         """{"prime": (batch, P) codes, "temperature": (batch,), "uniform": (batch, N)} -> (batch, N) codes."""
         prime = ops.cast(inputs["prime"], "int32")
-        uniform = ops.cast(inputs["uniform"], "float32")
-        scale = ops.maximum(ops.cast(inputs["temperature"], "float32"), 1e-3)[:, None]
         queues = self.initial_queues(ops.shape(prime)[0])
-
-        # All but the last prime code only fill the queues.
-        def prime_step(t, carry):
-            _, carry = self.step(ops.take(prime, t, axis=1), carry)
-            return carry
-
-        queues = ops.fori_loop(0, ops.shape(prime)[1] - 1, prime_step, queues)
-
-        def sample_step(t, carry):
-            codes, carry_queues, generated = carry
-            logits, carry_queues = self.step(codes, carry_queues)
-            chosen = inverse_cdf_sample(logits, scale, ops.take(uniform, t, axis=1))  # (batch,)
-            generated = ops.slice_update(generated, (0, t), chosen[:, None])
-            return chosen, carry_queues, generated
-
-        initial = (prime[:, -1], queues, ops.zeros(ops.shape(uniform), dtype="int32"))
-        _, _, generated = ops.fori_loop(0, ops.shape(uniform)[1], sample_step, initial)
-        return generated
+        return prime_and_sample(
+            self.step, prime, queues, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32")
+        )
 
 
 class Generator:
@@ -189,7 +172,7 @@ class Generator:
         Args:
             prime: int codes (batch, P), P >= 1 (P >= receptive field - 1 for a full context).
             length: codes to generate.
-            temperature: > 0; below 1 sharpens the distribution.
+            temperature: below 1 sharpens the distribution; 0 takes the most likely code (greedy).
             seed: the NumPy seed of the uniforms the samples are drawn with.
 
         Returns:
