@@ -45,12 +45,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     fake_run(tmp_path / "run", "wav2letter")
     (tmp_path / "notes.wav").write_text("not audio")
     speech.write_wav(tmp_path / "empty.wav", np.zeros(0), 16000)
+    (tmp_path / "zero_bytes.wav").write_bytes(b"")
     speech.write_wav(tmp_path / "long.wav", np.zeros(16000 * 25), 16000)
     speech.write_wav(tmp_path / "click.wav", np.zeros(100), 16000)
     speech.write_wav(tmp_path / "ok.wav", np.zeros(16000), 16000)
     cases = [
         ((tmp_path / "run", tmp_path / "notes.wav"), "not a WAV file"),
         ((tmp_path / "run", tmp_path / "empty.wav"), "no audio samples"),
+        ((tmp_path / "run", tmp_path / "zero_bytes.wav"), "is empty (0 bytes)"),
         ((tmp_path / "run", tmp_path / "long.wav"), "25.0 s long; the limit is 20 s"),
         ((tmp_path / "run", tmp_path / "click.wav"), "at least 100 ms"),
         ((tmp_path / "run", tmp_path / "missing.wav"), "cannot read"),
@@ -69,4 +71,4 @@ def test_a_run_of_another_recipe_is_refused(tmp_path):
     (run_dir / "run.json").write_text(json.dumps({"recipe": "memory_task", "status": "complete"}))
     speech.write_wav(tmp_path / "ok.wav", np.zeros(16000), 16000)
     line = one_line_error(recipe("transcribe", run_dir, tmp_path / "ok.wav"))
-    assert "memory_task, which does not transcribe speech" in line and "recipe run deepspeech2_ctc --brief" in line
+    assert "memory_task, which does not transcribe speech" in line and "(deepspeech2_ctc, wav2letter)" in line and "recipe run ID --brief" in line

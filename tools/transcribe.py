@@ -44,7 +44,8 @@ def transcribe_files(run_dir, paths, beam_width=None):
     if recipe_id not in recognizers:
         raise errors.UsageError(
             f"'{run_dir}' is a run of {recipe_id}, which does not transcribe speech. "
-            f"Train a recognizer first, e.g. 'recipe run {recognizers[0]} --brief', and pass its run directory."
+            f"Train a recognizer first ({', '.join(recognizers) or 'none in the catalog'}), e.g. with "
+            f"'recipe run ID --brief', and pass its run directory."
         )
     if beam_width is not None and beam_width < 1:
         raise errors.UsageError(f"--beam takes a beam width of 1 or more (1 = greedy), got {beam_width}")
