@@ -84,8 +84,66 @@ def same_type(default, value):
     return type(value) is type(default)
 
 
+def _module_file(module):
+    """recipes/common/speech.py for 'recipes.common.speech' (only modules of this checkout)."""
+    path = ROOT.joinpath(*module.split("."))
+    return path.with_suffix(".py") if path.with_suffix(".py").is_file() else path / "__init__.py"
+
+
+def _literal_dict(path, name, seen=()):
+    """The literal dict assigned to `name` at the top level of `path`, with `**SHARED` spreads resolved.
+
+    A spread names a dict of another module of the checkout, imported at the top of `path`
+    (`from recipes.common.speech import SYNTHESIS_DEFAULTS` or `from recipes.common import
+    speech` then `**speech.SYNTHESIS_DEFAULTS`), so shared defaults are written once and
+    still read without importing anything.
+
+    Raises:
+        ValueError: `name` is missing, not a literal, or a spread cannot be followed.
+    """
+    if (path, name) in seen:
+        raise ValueError(f"{name} spreads itself")
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    imported = {}  # local name -> (module, attribute or None)
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = (node.module, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    imported[alias.asname] = (alias.name, None)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            if not isinstance(node.value, ast.Dict):
+                raise ValueError(f"{name} is not a literal dict")
+            result = {}
+            for key, value in zip(node.value.keys, node.value.values):
+                if key is not None:
+                    result[ast.literal_eval(key)] = ast.literal_eval(value)
+                    continue
+                result.update(_spread(path, value, imported, seen + ((path, name),)))
+            return result
+    raise KeyError(name)
+
+
+def _spread(path, node, imported, seen):
+    """The dict a `**NAME` or `**module.NAME` in `path` refers to."""
+    if isinstance(node, ast.Name):
+        if node.id not in imported:
+            return _literal_dict(path, node.id, seen)
+        module, attribute = imported[node.id]
+        if attribute is not None and not (ROOT.joinpath(*module.split(".")) / f"{attribute}.py").is_file():
+            return _literal_dict(_module_file(module), attribute, seen)
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported:
+        module, attribute = imported[node.value.id]
+        module = f"{module}.{attribute}" if attribute else module
+        return _literal_dict(_module_file(module), node.attr, seen)
+    raise ValueError(f"the spread **{ast.unparse(node)} is not a dict imported from this checkout")
+
+
 def read_default_config(recipe_dir):
-    """DEFAULT_CONFIG of recipe_dir/model.py, read with `ast` (no import).
+    """DEFAULT_CONFIG of recipe_dir/model.py, read with `ast` (no import); `**SHARED` spreads are followed.
 
     Raises:
         CatalogError: the file or the assignment is missing, or it is not a literal dict of plain values.
@@ -94,19 +152,19 @@ def read_default_config(recipe_dir):
     name = Path(recipe_dir).name
     if not path.is_file():
         raise CatalogError(f"Recipe '{name}': {path} is missing. Every recipe folder needs model.py with DEFAULT_CONFIG and build_model.")
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DEFAULT_CONFIG" for t in node.targets):
-            try:
-                config = ast.literal_eval(node.value)
-            except ValueError:
-                config = None
-            bad = None if isinstance(config, dict) else "not a literal dict"
-            if bad is None:
-                bad = next((f"key {k!r} has a {type(v).__name__}" for k, v in config.items() if not isinstance(v, PLAIN_TYPES)), None)
-            if bad:
-                raise CatalogError(f"Recipe '{name}': DEFAULT_CONFIG in {path} is {bad}. Write it as a flat dict of str/int/float/bool literals.")
-            return config
-    raise CatalogError(f"Recipe '{name}': {path} has no top-level DEFAULT_CONFIG = {{...}}. Add one.")
+    try:
+        config = _literal_dict(path, "DEFAULT_CONFIG")
+    except KeyError:
+        raise CatalogError(f"Recipe '{name}': {path} has no top-level DEFAULT_CONFIG = {{...}}. Add one.") from None
+    except (ValueError, SyntaxError, OSError) as error:
+        raise CatalogError(
+            f"Recipe '{name}': DEFAULT_CONFIG in {path} cannot be read without importing ({error}). "
+            "Write it as a flat dict of str/int/float/bool literals and **spreads of such dicts."
+        ) from None
+    bad = next((f"key {k!r} has a {type(v).__name__}" for k, v in config.items() if not isinstance(v, PLAIN_TYPES)), None)
+    if bad:
+        raise CatalogError(f"Recipe '{name}': DEFAULT_CONFIG in {path} is {bad}. Write it as a flat dict of str/int/float/bool literals.")
+    return config
 
 
 def _check_keys(where, mapping, allowed, required, problems):
