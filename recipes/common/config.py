@@ -142,3 +142,10 @@ def check_choice(key, value, choices):
     rule = choice(*choices)
     if not rule.accepts(value):
         raise config_error(key, value, rule.allowed, choices[0])
+
+
+def check_positive(config, *keys):
+    """Raise a ConfigError unless every `config[key]` is > 0 (superseded by CONFIG_RULES)."""
+    for key in keys:
+        if config[key] <= 0:
+            raise config_error(key, config[key], "a value > 0", 1)
