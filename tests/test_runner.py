@@ -36,14 +36,15 @@ def tiny(monkeypatch):
         fake_data = types.SimpleNamespace(load_data=load_data)
         monkeypatch.setattr(runner, "import_recipe", lambda rid: (model_module, fake_data, demo_module))
         if interrupt_after is not None:
-            original = runner._training_callbacks
+            monitor = runner._monitor_class()
 
-            class CtrlC(keras.callbacks.Callback):
+            class CtrlC(monitor):
                 def on_epoch_end(self, epoch, logs=None):
+                    super().on_epoch_end(epoch, logs)
                     if epoch + 1 == interrupt_after:
                         raise KeyboardInterrupt
 
-            monkeypatch.setattr(runner, "_training_callbacks", lambda *a: [*original(*a), CtrlC()])
+            monkeypatch.setattr(runner, "_monitor_class", lambda: CtrlC)
 
     return make
 

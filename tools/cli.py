@@ -88,7 +88,16 @@ def cmd_show(args):
 def cmd_run(args):
     from tools import runner
 
-    result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out)
+    if args.resume:
+        given = [flag for flag, value in (("ID", args.id), ("--brief", args.brief), ("--set", args.set), ("--epochs", args.epochs),
+                                          ("--seed", args.seed), ("--out", args.out)) if value]
+        if given:
+            raise errors.UsageError(f"--resume continues a run with its own config and directory; drop {', '.join(given)}.")
+        result = runner.resume(args.resume)
+    elif not args.id:
+        raise errors.UsageError("recipe run needs a recipe id (or --resume RUN_DIR). Run 'recipe list' to see all recipes.")
+    else:
+        result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out)
     print(f"status: {result.status}   wall time: {result.seconds:.1f} s")
     print(f"run directory: {result.run_dir}")
     for path in result.files:
@@ -101,10 +110,13 @@ def cmd_run(args):
 
 def cmd_plot(args):
     from tools import graph, runner
+    from tools.paths import output_file
 
+    get_entry(load_catalog(), args.id)
+    fmt = graph.output_format(args.out, args.format)
+    path = output_file(args.out or f"{args.id}.{fmt}", force=args.force)
     _, model = runner.build_untrained(args.id, sets=args.set)
-    path = graph.plot_model(model, args.out or f"{args.id}.{args.format}", fmt=args.format, rankdir=args.rankdir)
-    print(path)
+    print(graph.plot_model(model, path, fmt=fmt, rankdir=args.rankdir))
     return 0
 
 
@@ -113,15 +125,19 @@ def cmd_weights(args):
 
     target = Path(args.target)
     if target.is_dir():
+        if args.set:
+            raise errors.UsageError("--set applies to a recipe id (an untrained model); a run directory keeps its own config. Drop --set.")
         _, _, model = runner.load_run(target)
         out = Path(args.out) if args.out else target / "weights"
     else:
-        if "/" in args.target or os.sep in args.target:
-            raise errors.not_a_run_dir(args.target, "no such directory")
+        if "/" in args.target or os.sep in args.target or target.exists():
+            raise errors.not_a_run_dir(args.target, "no such directory" if not target.exists() else "not a directory")
         _, model = runner.build_untrained(args.target, sets=args.set)
         out = Path(args.out) if args.out else Path(f"{args.target}_weights")
+    figures = weights.weight_figures(model, out, force=args.force)
+    if not target.is_dir():
         print(f"untrained {args.target} (DEFAULT_CONFIG initialisation); pass a run directory for trained weights")
-    for path, summary in weights.weight_figures(model, out):
+    for path, summary in figures:
         print(f"{path}\n  {summary}")
     return 0
 
@@ -181,19 +197,21 @@ def build_parser():
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
 
     p = verbs.add_parser("run", help="train, evaluate and demo; writes a run directory")
-    p.add_argument("id")
+    p.add_argument("id", nargs="?", help="recipe id (omit with --resume)")
     p.add_argument("--brief", action="store_true", help="the catalog's brief config (checked, about a minute)")
     add_set(p)
     p.add_argument("--epochs", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run directory (default runs/<id>-<time>)")
     p.add_argument("--check", action="store_true", help="exit 1 when the catalog expectation is missed")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or killed run from its last completed epoch")
     p.set_defaults(func=cmd_run)
 
     p = verbs.add_parser("plot", help="computation graph (works before any training)")
     p.add_argument("id")
-    p.add_argument("--format", choices=["svg", "png", "pdf"], default="svg")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], help="default: from --out's suffix, else svg")
     p.add_argument("--out", help="file to write (default <id>.<format>)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top-to-bottom or left-to-right")
     add_set(p)
     p.set_defaults(func=cmd_plot)
@@ -201,6 +219,7 @@ def build_parser():
     p = verbs.add_parser("weights", help="weight figures, per gate for LSTM/GRU")
     p.add_argument("target", metavar="ID|RUN_DIR")
     p.add_argument("--out", help="folder for the figures (default RUN_DIR/weights or <id>_weights)")
+    p.add_argument("--force", action="store_true", help="replace figures that exist in --out")
     add_set(p)
     p.set_defaults(func=cmd_weights)
 
@@ -231,7 +250,7 @@ def main(argv=None):
         from tools.quiet import filter_native_logs
 
         filter_native_logs()  # before Keras is first imported
-    from recipes.common.config import ConfigError
+    from recipes.common.config import ConfigError  # tools may use the recipes' shared code, never the reverse
 
     try:
         return args.func(args)
@@ -244,6 +263,15 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("recipe: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # a disk that filled up, a folder that went away
+        print(f"recipe: failed: {error.strerror or error}{f' ({error.filename})' if error.filename else ''}.", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if os.environ.get("RECIPE_TRACEBACK"):
+            raise
+        detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+        print(f"recipe: failed: {type(error).__name__}: {detail} (a bug: set RECIPE_TRACEBACK=1 for the traceback and report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -83,8 +83,6 @@ def resolve_config(recipe_id, entry, brief=False, sets=(), epochs=None, seed=Non
         if not same_type(default[key], value):
             raise errors.bad_config_value(recipe_id, key, str(value), type(default[key]), default[key])
         config[key] = float(value) if isinstance(default[key], float) else value
-    if config["epochs"] < 1:
-        raise errors.UsageError(f"epochs must be at least 1, got {config['epochs']}. Use e.g. --epochs 1.")
     changes = [(key, default[key], config[key], source) for key, _, source in layers]
     # Report each key once, with the layer that set it last.
     latest = {key: (key, old, new, source) for key, old, new, source in changes}

@@ -50,3 +50,22 @@ def bad_set_syntax(text):
 
 def not_a_run_dir(path, why):
     return UsageError(f"'{path}' is not a usable run directory ({why}). Pass a recipe id or a directory written by 'recipe run'.")
+
+
+def run_dir_in_use(path):
+    return UsageError(f"Run directory '{path}' is in use by another run. Wait for it to finish or choose another --out.")
+
+
+def unwritable(path, error):
+    reason = getattr(error, "strerror", None) or str(error)
+    return UsageError(f"Cannot write '{path}': {reason}. Choose a path in a folder you can write to.")
+
+
+def exists(path, more=0):
+    others = f" (and {more} more of the files to write)" if more else ""
+    return UsageError(f"'{path}'{others} already exists and this command did not create it. Pass --force to replace it, or choose another --out.")
+
+
+def corrupt_model(path, error):
+    detail = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+    return UsageError(f"'{path}' is not a loadable Keras model (the file is corrupt or incomplete: {detail}). Train it again with 'recipe run'.")

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.errors import UsageError
+from tools.errors import UsageError, unwritable
 
 FORMATS = ("svg", "png", "pdf")
 # 72 dpi is the SVG's own unit (1 pt = 1 px): Keras' default 200 makes SVGs ~2.8x too large.
@@ -97,21 +97,38 @@ def _describe(layer):
     return f"{type(layer).__name__}[{inner}]" if inner else type(layer).__name__
 
 
+def output_format(out, fmt=None):
+    """The format to write: `fmt`, else --out's suffix, else svg.
+
+    Raises:
+        UsageError: --out's suffix names another format than `fmt`, or one we cannot write.
+    """
+    suffix = Path(out).suffix.lower().lstrip(".") if out else ""
+    if fmt and suffix and suffix != fmt:
+        raise UsageError(f"--out '{out}' ends in .{suffix} but --format is {fmt}. Make them agree, e.g. --out {Path(out).with_suffix('.' + fmt)}.")
+    if not fmt and suffix and suffix not in FORMATS:
+        raise UsageError(f"--out '{out}' ends in .{suffix}, which is not a graph format. Use .svg, .png or .pdf (or --format).")
+    return fmt or suffix or "svg"
+
+
 def render(dot_text, fmt, path):
     """Lay out `dot_text` and write it to `path` as svg, png or pdf."""
     if fmt not in FORMATS:
         raise UsageError(f"Unknown format '{fmt}'. Use one of: {', '.join(FORMATS)}.")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     program = renderer()
     svg_first = fmt == "pdf" and Path(program).name != "dot"
     result = subprocess.run([program, f"-T{'svg' if svg_first else fmt}"], input=dot_text.encode(), capture_output=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{program} failed: {result.stderr.decode(errors='replace').strip()}")
-    if svg_first:
-        _svg_to_pdf(result.stdout, path)
-    else:
-        path.write_bytes(result.stdout)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if svg_first:
+            _svg_to_pdf(result.stdout, path)
+        else:
+            path.write_bytes(result.stdout)
+    except OSError as error:
+        raise unwritable(path, error) from None
     return path
 
 

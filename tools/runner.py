@@ -1,30 +1,67 @@
-"""Train, evaluate and demo one recipe; write its run directory.
+"""Train, evaluate and demo one recipe; write its run directory. The recipe contract lives here.
 
-The one training path of the project (`model.fit` with callbacks): no recipe has a loop
-of its own. A run directory holds config.json, history.csv, metrics.json, model.keras,
-loss.png, the demo's files and run.json (provenance and status). run.json is written
-first with status "running" and rewritten at the end ("complete", "interrupted" or
-"diverged"), so a half-written directory never passes for a finished one.
+A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds its metadata):
+
+    model.py  DEFAULT_CONFIG   flat dict of str/int/float/bool; shared defaults may be spread in
+                               (`**SYNTHESIS_DEFAULTS`), the catalog reader follows such spreads
+              CONFIG_RULES     one rule per key (recipes/common/config.py helpers)
+              check_config(config)            optional: checks that tie keys together
+              build_model(config)             -> a compiled keras.Model; builds only (no data, no prints)
+              prepare(model, data, config)    optional: work on the data before fit (a closed-form readout)
+    data.py   load_data(config) -> {"train", "validation", optional "test"}: (x, y) arrays or PyDatasets
+    demo.py   optional: METRICS (names evaluate returns); evaluate(model, data, config) -> {name: float};
+              demo(model, data, config, out_dir) -> [written files]; transcribe(model, config, paths,
+              beam_width) -> [(path, text)] for speech recognizers
+
+Recipe code imports keras/keras.ops and recipes/common only, never tools/. A run reads
+resolve -> train -> evaluate -> report:
+
+- `resolve`: the config (DEFAULT_CONFIG < brief overrides < --set) checked against
+  CONFIG_RULES and check_config before any data is made; a bad value is a ConfigError.
+- `train`: `model.fit` with a `RunMonitor` that stops on a non-finite loss, keeps the best
+  epoch (by validation loss) in model.keras and a backup of the last completed epoch
+  (weights and optimizer) for `--resume`. Ctrl-C and SIGTERM stop training and keep what
+  was trained (status "interrupted"); a SIGKILL loses at most the epoch in progress.
+- `evaluate`: Keras' metrics and the demo's on the test split (validation when there is none).
+- `report`: metrics.json, loss.png, the catalog expectation, run.json.
+
+run.json is written first with status "running" and last with "complete", "interrupted",
+"diverged" or "failed"; readers (`read_run`) accept only complete or interrupted runs, and
+every file is written to a temporary name and renamed, so nothing half-written looks done.
+A run holds an exclusive lock on its directory, so a second run into it is refused.
 """
 
+import contextlib
+import csv
+import functools
 import importlib
 import importlib.util
 import json
+import logging
 import math
 import os
 import platform
+import signal
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tools import errors
-from tools.catalog import get_entry, load_catalog
+from tools.catalog import get_entry, load_catalog, read_default_config, RECIPES_DIR
 from tools.config import resolve_config
 
 RUN_FILE = "run.json"
 MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"  # the last completed epoch, for --resume
+BACKUP_WEIGHTS = "latest.weights.h5"
+BACKUP_STATE = "state.json"
+LOCK_FILE = ".lock"
+READABLE = ("complete", "interrupted")
 
 
 @dataclass
@@ -41,6 +78,19 @@ class RunResult:
     seconds: float = 0.0
 
 
+@dataclass
+class Plan:
+    """A resolved run: the recipe's modules and its checked config."""
+
+    recipe_id: str
+    entry: dict
+    config: dict
+    changes: list
+    model_module: object
+    data_module: object
+    demo_module: object
+
+
 def import_recipe(recipe_id):
     """The recipe's modules: (model, data, demo or None). Import errors propagate: a broken recipe is never hidden."""
     model = importlib.import_module(f"recipes.{recipe_id}.model")
@@ -48,6 +98,38 @@ def import_recipe(recipe_id):
     demo_name = f"recipes.{recipe_id}.demo"
     demo = importlib.import_module(demo_name) if importlib.util.find_spec(demo_name) else None
     return model, data, demo
+
+
+def check_config(recipe_id, config, model_module):
+    """Apply the recipe's CONFIG_RULES and check_config to a resolved config (ConfigError on the first problem)."""
+    from recipes.common.config import check_rules
+
+    if not hasattr(model_module, "CONFIG_RULES"):
+        raise errors.UsageError(f"Recipe '{recipe_id}' declares no CONFIG_RULES in its model.py. Add one rule per DEFAULT_CONFIG key.")
+    check_rules(config, model_module.CONFIG_RULES, read_default_config(RECIPES_DIR / recipe_id), recipe_id)
+    if hasattr(model_module, "check_config"):
+        model_module.check_config(config)
+
+
+def resolve(recipe_id, brief=False, sets=(), epochs=None, seed=None, config=None):
+    """A Plan whose config is checked, before any data is generated or model built.
+
+    Args:
+        recipe_id: catalog id.
+        brief, sets, epochs, seed: as for `run`.
+        config: a complete config to use instead (a resumed run's config.json).
+
+    Raises:
+        UsageError, CatalogError, ConfigError: nothing is trained.
+    """
+    entry = get_entry(load_catalog(), recipe_id)
+    if config is None:
+        config, changes = resolve_config(recipe_id, entry, brief=brief, sets=sets, epochs=epochs, seed=seed)
+    else:
+        changes = []
+    modules = import_recipe(recipe_id)
+    check_config(recipe_id, config, modules[0])
+    return Plan(recipe_id, entry, config, changes, *modules)
 
 
 def fit_arguments(split, config):
@@ -70,13 +152,21 @@ def expectation_line(entry, metrics):
     """('expect recall_accuracy >= 0.95: got 0.98 ok', met) for the catalog's brief expectation."""
     brief = entry["brief"]
     metric = brief["metric"]
-    (kind, bound), = brief["expect"].items()
+    ((kind, bound),) = brief["expect"].items()
     op = ">=" if kind == "min" else "<="
     if metric not in metrics:
         return f"expect {metric} {op} {bound:g}: the run reported no '{metric}' (got {', '.join(metrics)}) MISSED", False
     value = metrics[metric]
     met = math.isfinite(value) and (value >= bound if kind == "min" else value <= bound)
     return f"expect {metric} {op} {bound:g}: got {value:.4g} {'ok' if met else 'MISSED'}", met
+
+
+def metric_names(model, demo_module):
+    """The names a run of `model` reports: loss, the compiled metrics and the demo's METRICS."""
+    compiled = getattr(getattr(model, "_compile_metrics", None), "_user_metrics", None) or []
+    flat = [m for group in compiled for m in (group if isinstance(group, (list, tuple)) else [group])]
+    names = ["loss", *(m if isinstance(m, str) else m.name for m in flat)]
+    return [*names, *getattr(demo_module, "METRICS", ())]
 
 
 def provenance():
@@ -93,47 +183,240 @@ def provenance():
     return {"backend": backend, "versions": versions, "machine": machine}
 
 
-def write_json(path, payload):
-    Path(path).write_text(json.dumps(payload, indent=2, sort_keys=False, default=float) + "\n", encoding="utf-8")
-
-
-def new_run_dir(recipe_id, out=None):
-    """The run directory to write: `out`, or runs/<id>-<UTC time>; it must not hold an earlier run."""
-    path = Path(out) if out else Path("runs") / f"{recipe_id}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise errors.UsageError(f"Output directory '{path}' already exists and is not empty. Choose another --out or remove it.")
-    path.mkdir(parents=True, exist_ok=True)
+def replace_atomically(path, write):
+    """Call write(temporary_path), then rename it onto `path`: a reader sees the old file or the new one."""
+    path = Path(path)
+    temporary = path.with_name(f".partial-{path.name}")  # same suffix: Keras checks it
+    write(temporary)
+    os.replace(temporary, path)
     return path
 
 
-def _training_callbacks(run_dir, guard):
-    import keras
+def write_json(path, payload):
+    text = json.dumps(payload, indent=2, sort_keys=False, default=float) + "\n"
+    return replace_atomically(path, lambda p: p.write_text(text, encoding="utf-8"))
 
-    class NaNGuard(keras.callbacks.Callback):
-        """Stops training at the first non-finite loss and remembers where."""
+
+def read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+class RunLock:
+    """An exclusive lock on a run directory for as long as a run writes it (released when the process ends)."""
+
+    def __init__(self, run_dir):
+        self.path = Path(run_dir) / LOCK_FILE
+        self.handle = None
+
+    def acquire(self):
+        """True when this process now holds the lock, False when another process does."""
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform: one run at a time is up to the user
+            return True
+        self.handle = open(self.path, "a")  # noqa: SIM115 (held open: the lock lives as long as the file)
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.release()
+            return False
+        return True
+
+    def release(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def locked(run_dir):
+    """True when a run in another process holds run_dir's lock."""
+    if not (Path(run_dir) / LOCK_FILE).exists():
+        return False
+    lock = RunLock(run_dir)
+    try:
+        free = lock.acquire()
+    except OSError:  # a read-only directory: nobody can be writing it
+        return False
+    lock.release()
+    return not free
+
+
+def new_run_dir(recipe_id, out=None):
+    """(path, lock) of the run directory to write: `out`, or runs/<id>-<UTC time>; new or empty, and not in use.
+
+    Raises:
+        UsageError: it holds files, is in use by another run, is a file, or cannot be created.
+    """
+    path = Path(out) if out else Path("runs") / f"{recipe_id}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    if path.exists() and not path.is_dir():
+        raise errors.UsageError(f"--out '{path}' is a file, not a directory. Choose another --out.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise errors.unwritable(path, error) from None
+    lock = RunLock(path)
+    try:
+        if not lock.acquire():
+            raise errors.run_dir_in_use(path)
+    except OSError as error:
+        raise errors.unwritable(path, error) from None
+    if any(p.name != LOCK_FILE for p in path.iterdir()):
+        lock.release()
+        raise errors.UsageError(
+            f"Output directory '{path}' already exists and is not empty. Choose another --out, remove it, "
+            f"or continue an interrupted run with 'recipe run --resume {path}'."
+        )
+    return path, lock
+
+
+def RunMonitor(run_dir, initial_epoch=0, best=math.inf):  # noqa: N802 (a class, made on first use)
+    """The Keras callback that watches one run: a non-finite loss, the best epoch, the resumable backup.
+
+    Attributes of the callback:
+        epochs_done: epochs completed (counting those of a resumed run).
+        diverged_at: 'epoch E, batch B' where the loss stopped being finite, or None.
+        interrupted: training was stopped by Ctrl-C or SIGTERM.
+        best: the best validation loss so far (its epoch is in model.keras).
+    """
+    return _monitor_class()(Path(run_dir), initial_epoch, best)
+
+
+@functools.cache
+def _monitor_class():
+    import keras  # here, so that importing the runner never imports Keras
+
+    class Monitor(keras.callbacks.Callback):
+        def __init__(self, run_dir, initial_epoch, best):
+            super().__init__()
+            self.run_dir = run_dir
+            self.epochs_done = initial_epoch
+            self.diverged_at = None
+            self.interrupted = False
+            self.best = best
 
         def on_train_batch_end(self, batch, logs=None):
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
-                guard["where"] = f"epoch {guard['epoch'] + 1}, batch {batch + 1}"
+                self.diverged_at = f"epoch {self.epochs_done + 1}, batch {batch + 1}"
                 self.model.stop_training = True
 
-        def on_epoch_begin(self, epoch, logs=None):
-            guard["epoch"] = epoch
+        def on_epoch_end(self, epoch, logs=None):
+            if self.diverged_at:
+                return
+            logs = logs or {}
+            score = float(logs.get("val_loss", logs.get("loss", math.nan)))
+            if math.isfinite(score) and score < self.best:
+                self.best = score
+                replace_atomically(self.run_dir / MODEL_FILE, self.model.save)
+            # The weights (with the optimizer's state) first, then the epoch count that points to them.
+            backup = self.run_dir / BACKUP_DIR
+            backup.mkdir(exist_ok=True)
+            replace_atomically(backup / BACKUP_WEIGHTS, self.model.save_weights)
+            write_json(backup / BACKUP_STATE, {"epochs_done": epoch + 1, "best": self.best})
+            self.epochs_done = epoch + 1
 
-    return [
-        NaNGuard(),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
-        # The best epoch by validation loss is kept on disk as training goes.
-        keras.callbacks.ModelCheckpoint(str(run_dir / MODEL_FILE), monitor="val_loss", save_best_only=True, verbose=0),
-    ]
+    return Monitor
+
+
+@contextlib.contextmanager
+def interruptible():
+    """SIGTERM stops training like Ctrl-C (KeyboardInterrupt), so a killed job keeps what it trained."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop) if _main_thread() else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread():
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def recipe_log(log):
+    """Route the recipes' `logging` INFO lines (parameter counts, receptive fields) to `log`."""
+
+    class Handler(logging.Handler):
+        def emit(self, record):
+            log(record.getMessage())
+
+    logger, handler = logging.getLogger("recipes"), Handler(logging.INFO)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def trim_history(history_csv, epochs):
+    """Keep the first `epochs` rows of history.csv (a killed run may have logged an epoch its backup lacks)."""
+    if not Path(history_csv).is_file():
+        return []
+    with open(history_csv, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+
+    def write(path):
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(rows[: epochs + 1])
+
+    replace_atomically(history_csv, write)
+    return rows[1 : epochs + 1]
+
+
+def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.inf):
+    """Fit `model` from `initial_epoch` to the config's epochs; returns (the RunMonitor, seconds)."""
+    import keras
+
+    monitor = RunMonitor(run_dir, initial_epoch=initial_epoch, best=best)
+    # The history row of an epoch is written before its backup: a kill between the two leaves one
+    # row too many, which `trim_history` drops on resume, never a row too few.
+    callbacks = [keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=initial_epoch > 0), monitor]
+    started = time.perf_counter()
+    if initial_epoch < plan.config["epochs"]:
+        try:
+            with interruptible(), warnings.catch_warnings():
+                # A model whose weights were all fitted in `prepare` has nothing left for Adam.
+                warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
+                model.fit(
+                    **fit_arguments(data["train"], plan.config),
+                    validation_data=validation_data(data["validation"]),
+                    epochs=plan.config["epochs"],
+                    initial_epoch=initial_epoch,
+                    callbacks=callbacks,
+                    verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
+                )
+        except KeyboardInterrupt:
+            monitor.interrupted = True
+    return monitor, time.perf_counter() - started
+
+
+def evaluate(plan, model, data, run_dir):
+    """(split name, metrics, demo files) of the trained model on the test split (else validation)."""
+    split_name, split = evaluation_split(data)
+    metrics = model.evaluate(**fit_arguments(split, plan.config), verbose=0, return_dict=True)
+    metrics = {key: float(value) for key, value in metrics.items()}
+    files = []
+    demo = plan.demo_module
+    if demo is not None and hasattr(demo, "evaluate"):
+        metrics.update({key: float(value) for key, value in demo.evaluate(model, data, plan.config).items()})
+    if demo is not None and hasattr(demo, "demo"):
+        files.extend(str(path) for path in demo.demo(model, data, plan.config, run_dir) or ())
+    return split_name, metrics, files
 
 
 def plot_history(history_csv, path, title):
     """Loss curves (train and validation) from history.csv; returns the path or None when empty."""
-    import csv
-
-    from tools import style
+    from recipes.common import style
 
     with open(history_csv, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -152,6 +435,93 @@ def plot_history(history_csv, path, title):
     return style.save(fig, path)
 
 
+def report(plan, run_dir, record, split_name, metrics, files):
+    """Write metrics.json, loss.png and the final run.json; returns (expectation line, met, files)."""
+    write_json(run_dir / "metrics.json", {"split": split_name, **metrics})
+    loss_plot = plot_history(run_dir / HISTORY_FILE, run_dir / "loss.png", f"{plan.recipe_id}: loss per epoch")
+    line, met = expectation_line(plan.entry, metrics)
+    record.update(metrics=metrics, expectation=line, expectation_met=met)
+    write_json(run_dir / RUN_FILE, record)
+    return line, met, [str(run_dir / MODEL_FILE), *([str(loss_plot)] if loss_plot else []), *files]
+
+
+def execute(plan, run_dir, record, verbose, log, resuming=False):
+    """Train, evaluate and report one planned run into a locked run directory; returns a RunResult."""
+    import keras
+
+    started = time.perf_counter()
+    config = plan.config
+    initial_epoch, best = 0, math.inf
+    try:
+        with recipe_log(log):
+            keras.utils.set_random_seed(config["seed"])
+            data = plan.data_module.load_data(config)
+            model = plan.model_module.build_model(config)
+            if hasattr(plan.model_module, "prepare"):
+                plan.model_module.prepare(model, data, config)
+        if resuming:
+            initial_epoch, best = restore_backup(model, run_dir)
+            trim_history(run_dir / HISTORY_FILE, initial_epoch)
+            log(f"resuming {plan.recipe_id} after epoch {initial_epoch} of {config['epochs']}")
+            record.update(status="running", resumed_after_epoch=initial_epoch)
+            write_json(run_dir / RUN_FILE, record)
+
+        monitor, train_seconds = train(plan, model, data, run_dir, verbose, initial_epoch, best)
+        status = "interrupted" if monitor.interrupted else "complete"
+        if monitor.interrupted:
+            log("interrupted: keeping what was trained so far (Ctrl-C again to abort)")
+        record.update(train_seconds=round(record.get("train_seconds", 0) + train_seconds, 2), epochs_run=monitor.epochs_done)
+        if monitor.diverged_at:
+            record.update(status="diverged", diverged_at=monitor.diverged_at, wall_seconds=round(time.perf_counter() - started, 2))
+            write_json(run_dir / RUN_FILE, record)
+            raise errors.RunFailed(
+                f"Training diverged: the loss became NaN at {monitor.diverged_at}. "
+                f"Try a lower learning rate (--set learning_rate={config['learning_rate'] / 10:g})."
+            )
+        checkpoint = run_dir / MODEL_FILE
+        if checkpoint.exists():
+            model.load_weights(checkpoint)  # the best epoch by validation loss
+        replace_atomically(checkpoint, model.save)
+
+        with recipe_log(log):
+            split_name, metrics, files = evaluate(plan, model, data, run_dir)
+        seconds = time.perf_counter() - started
+        record.update(status=status, wall_seconds=round(record.get("wall_seconds", 0) + seconds, 2))
+        line, met, files = report(plan, run_dir, record, split_name, metrics, files)
+    except (errors.RunFailed, KeyboardInterrupt):
+        raise
+    except BaseException as error:
+        # A bug or a failed demo: never leave "running" behind, which would read as a killed run.
+        record.update(status="failed", error=f"{type(error).__name__}: {error}"[:500])
+        write_json(run_dir / RUN_FILE, record)
+        raise
+    if status == "complete":
+        remove_backup(run_dir)
+    for key, value in metrics.items():
+        log(f"{split_name} {key}: {value:.4g}")
+    return RunResult(run_dir, config, metrics, status, line, met, files, seconds)
+
+
+def restore_backup(model, run_dir):
+    """Load the backup of the last completed epoch into `model`; returns (epochs done, best validation loss)."""
+    state_path = Path(run_dir) / BACKUP_DIR / BACKUP_STATE
+    if not state_path.is_file():
+        return 0, math.inf  # killed before its first epoch ended: start again
+    state = read_json(state_path)
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(Path(run_dir) / BACKUP_DIR / BACKUP_WEIGHTS)
+    return int(state["epochs_done"]), float(state["best"])
+
+
+def remove_backup(run_dir):
+    backup = Path(run_dir) / BACKUP_DIR
+    for path in backup.glob("*") if backup.is_dir() else ():
+        path.unlink()
+    if backup.is_dir():
+        backup.rmdir()
+
+
 def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbose=None, log=print):
     """Train, evaluate and demo one recipe, writing a run directory.
 
@@ -168,126 +538,121 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
         A RunResult.
 
     Raises:
-        UsageError, ConfigError: bad recipe id or config (nothing is trained).
+        UsageError, ConfigError: bad recipe id, config or --out (nothing is trained, nothing written).
         RunFailed: the loss became NaN.
     """
-    started = time.perf_counter()
-    entry = get_entry(load_catalog(), recipe_id)
-    config, changes = resolve_config(recipe_id, entry, brief=brief, sets=sets, epochs=epochs, seed=seed)
-    for key, old, new, source in changes:
-        log(f"config {key} = {new!r} (default {old!r}; from {source})")
-
-    import keras
-
-    model_module, data_module, demo_module = import_recipe(recipe_id)
-    keras.utils.set_random_seed(config["seed"])
-    data = data_module.load_data(config)
-    model = model_module.build_model(config)
-    run_dir = new_run_dir(recipe_id, out)
-    log(f"run directory: {run_dir}")
-    write_json(run_dir / "config.json", config)
-    record = {
-        "recipe": recipe_id,
-        "status": "running",
-        "brief": brief,
-        "overrides": {key: new for key, _, new, _ in changes},
-        "seed": config["seed"],
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **provenance(),
-    }
-    write_json(run_dir / RUN_FILE, record)
-
-    guard = {"epoch": 0, "where": None}
-    status = "complete"
-    train_started = time.perf_counter()
+    plan = resolve(recipe_id, brief=brief, sets=sets, epochs=epochs, seed=seed)
+    run_dir, lock = new_run_dir(recipe_id, out)
     try:
-        model.fit(
-            **fit_arguments(data["train"], config),
-            validation_data=validation_data(data["validation"]),
-            epochs=config["epochs"],
-            callbacks=_training_callbacks(run_dir, guard),
-            verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
-        )
-    except KeyboardInterrupt:
-        status = "interrupted"
-        log("interrupted: keeping what was trained so far (Ctrl-C again to abort)")
-    train_seconds = time.perf_counter() - train_started
-    record.update(train_seconds=round(train_seconds, 2), epochs_run=guard["epoch"] + 1)
-
-    if guard["where"]:
-        record.update(status="diverged", diverged_at=guard["where"], wall_seconds=round(time.perf_counter() - started, 2))
+        for key, old, new, source in plan.changes:
+            log(f"config {key} = {new!r} (default {old!r}; from {source})")
+        log(f"run directory: {run_dir}")
+        write_json(run_dir / CONFIG_FILE, plan.config)
+        record = {
+            "recipe": recipe_id,
+            "status": "running",
+            "brief": brief,
+            "overrides": {key: new for key, _, new, _ in plan.changes},
+            "seed": plan.config["seed"],
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **provenance(),
+        }
         write_json(run_dir / RUN_FILE, record)
-        raise errors.RunFailed(
-            f"Training diverged: the loss became NaN at {guard['where']}. "
-            f"Try a lower learning rate (--set learning_rate={config['learning_rate'] / 10:g})."
-        )
+        return execute(plan, run_dir, record, verbose, log)
+    finally:
+        lock.release()
 
-    checkpoint = run_dir / MODEL_FILE
-    if checkpoint.exists():
-        model.load_weights(checkpoint)  # the best epoch by validation loss
-    model.save(checkpoint)
 
-    split_name, split = evaluation_split(data)
-    metrics = model.evaluate(**fit_arguments(split, config), verbose=0, return_dict=True)
-    metrics = {key: float(value) for key, value in metrics.items()}
-    files = []
-    if demo_module is not None:
-        if hasattr(demo_module, "evaluate"):
-            metrics.update({key: float(value) for key, value in demo_module.evaluate(model, data, config).items()})
-        if hasattr(demo_module, "demo"):
-            files.extend(str(path) for path in demo_module.demo(model, data, config, run_dir) or ())
-    write_json(run_dir / "metrics.json", {"split": split_name, **metrics})
-    loss_plot = plot_history(run_dir / "history.csv", run_dir / "loss.png", f"{recipe_id}: loss per epoch")
-    files = [str(checkpoint), *([loss_plot] if loss_plot else []), *files]
+def resume(run_dir, verbose=None, log=print):
+    """Continue an interrupted or killed run from its last completed epoch, in place.
 
-    line, met = expectation_line(entry, metrics)
-    seconds = time.perf_counter() - started
-    record.update(status=status, wall_seconds=round(seconds, 2), metrics=metrics, expectation=line, expectation_met=met)
-    write_json(run_dir / RUN_FILE, record)
-    for key, value in metrics.items():
-        log(f"{split_name} {key}: {value:.4g}")
-    return RunResult(run_dir, config, metrics, status, line, met, files, seconds)
+    Raises:
+        UsageError: not a run directory, in use by another run, already complete, or diverged.
+    """
+    run_dir = Path(run_dir)
+    record, config = _read_record(run_dir)
+    status = record.get("status")
+    if status not in ("running", "interrupted", "failed"):
+        why = "it is complete" if status == "complete" else f"its status is '{status}'"
+        raise errors.UsageError(f"Cannot resume '{run_dir}': {why}. Start a new run with 'recipe run {record.get('recipe')} --out DIR'.")
+    plan = resolve(record.get("recipe"), config=config)
+    lock = RunLock(run_dir)
+    if not lock.acquire():
+        raise errors.run_dir_in_use(run_dir)
+    try:
+        record.setdefault("resumes", 0)
+        record["resumes"] += 1
+        return execute(plan, run_dir, record, verbose, log, resuming=True)
+    finally:
+        lock.release()
+
+
+def _read_record(run_dir):
+    """(run.json record, config) of a run directory, whatever its status; UsageError when unreadable."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise errors.not_a_run_dir(run_dir, "no such directory")
+    try:
+        record, config = read_json(run_dir / RUN_FILE), read_json(run_dir / CONFIG_FILE)
+    except (OSError, ValueError):
+        raise errors.not_a_run_dir(run_dir, "no readable run.json and config.json") from None
+    if not isinstance(record, dict) or not isinstance(config, dict) or not isinstance(record.get("recipe"), str):
+        raise errors.not_a_run_dir(run_dir, "run.json or config.json is not a run's record")
+    return record, config
 
 
 def read_run(run_dir):
     """A finished run's (run.json record, config) without loading the model or Keras.
 
     Raises:
-        UsageError: not a run directory, or a run that did not finish.
+        UsageError: not a run directory, a run still in progress, or one that did not finish.
     """
-    run_dir = Path(run_dir)
-    try:
-        record = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise errors.not_a_run_dir(run_dir, "no readable run.json and config.json") from None
-    if record.get("status") not in ("complete", "interrupted"):
-        raise errors.not_a_run_dir(run_dir, f"its run status is '{record.get('status')}'")
-    if not (run_dir / MODEL_FILE).is_file():
+    record, config = _read_record(run_dir)
+    status = record.get("status")
+    if status not in READABLE:
+        if status == "running" and locked(run_dir):
+            raise errors.run_dir_in_use(run_dir)
+        hint = f"; continue it with 'recipe run --resume {run_dir}'" if status == "running" else ""
+        raise errors.not_a_run_dir(run_dir, f"its run status is '{status}'{hint}")
+    if not (Path(run_dir) / MODEL_FILE).is_file():
         raise errors.not_a_run_dir(run_dir, f"{MODEL_FILE} is missing")
     return record, config
+
+
+def load_model(path):
+    """keras.saving.load_model in safe mode, with a refusal or a corrupt file as one UsageError line."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except ValueError as error:
+        if "safe_mode" in str(error) or "unsafe" in str(error).lower():
+            raise errors.UsageError(
+                f"'{path}' holds code (a Lambda layer or a custom function) that safe mode refuses to load. Load only models you trust."
+            ) from None
+        raise errors.corrupt_model(path, error) from None
+    except Exception as error:  # a truncated or foreign file fails deep inside zip/h5/json readers
+        raise errors.corrupt_model(path, error) from None
 
 
 def load_run(run_dir):
     """A finished run's (recipe_id, config, model); imports the recipe so its custom layers load.
 
     Raises:
-        UsageError: not a run directory, or a run that did not finish.
+        UsageError: not a run directory, a run that did not finish, or a model file that cannot be loaded.
     """
     record, config = read_run(run_dir)
-    import keras
-
+    if record["recipe"] not in load_catalog():
+        raise errors.not_a_run_dir(run_dir, f"its recipe '{record['recipe']}' is not in the catalog")
     import_recipe(record["recipe"])
-    return record["recipe"], config, keras.saving.load_model(Path(run_dir) / MODEL_FILE)
+    return record["recipe"], config, load_model(Path(run_dir) / MODEL_FILE)
 
 
 def build_untrained(recipe_id, sets=()):
     """(config, model) built from DEFAULT_CONFIG (+ --set) without data or training: for plots and weights."""
-    entry = get_entry(load_catalog(), recipe_id)
-    config, _ = resolve_config(recipe_id, entry, sets=sets)
     import keras
 
-    model_module, _, _ = import_recipe(recipe_id)
-    keras.utils.set_random_seed(config["seed"])
-    return config, model_module.build_model(config)
+    plan = resolve(recipe_id, sets=sets)
+    keras.utils.set_random_seed(plan.config["seed"])
+    return plan.config, plan.model_module.build_model(plan.config)

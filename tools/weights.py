@@ -135,10 +135,24 @@ def plain_figure(title, weights, path):
     return style.save(fig, path)
 
 
-def weight_figures(model, out_dir):
-    """Write a figure per layer with weights; returns [(path, one-line summary)]."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def planned_files(model, out_dir):
+    """The figure files `weight_figures` will write for `model` into out_dir."""
+    names = []
+    for path, layer in _walk(model):
+        cells = list(recurrent_cells(layer, path))
+        names += [name for name, _ in cells] if cells else ([path] if layer.weights else [])
+    return [Path(out_dir) / _file_name(name) for name in names]
+
+
+def weight_figures(model, out_dir, force=False):
+    """Write a figure per layer with weights; returns [(path, one-line summary)].
+
+    Raises:
+        UsageError: a figure file exists already (unless force), or out_dir cannot be written.
+    """
+    from tools.paths import output_dir
+
+    out_dir = output_dir(out_dir, planned_files(model, out_dir), force=force)
     written = []
     for path, layer in _walk(model):
         cells = list(recurrent_cells(layer, path))
