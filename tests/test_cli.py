@@ -75,7 +75,7 @@ def test_unknown_recipe_suggests_the_closest(verb):
         (["--set", "epohcs=2"], "has no config key 'epohcs'. Did you mean 'epochs'?"),
         (["--set", "epochs=two"], "takes an integer"),
         (["--set", "learning_rate"], "--set expects key=value"),
-        (["--epochs", "0"], "epochs must be at least 1"),
+        (["--epochs", "0"], "Config key 'epochs' of 'sine_continuation' takes an integer from 1 to 10,000, got 0. Use e.g. --set epochs="),
         (["--epochs", "x"], "invalid int value"),
     ],
 )

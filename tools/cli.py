@@ -263,6 +263,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("recipe: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `recipe list | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:  # a disk that filled up, a folder that went away
         print(f"recipe: failed: {error.strerror or error}{f' ({error.filename})' if error.filename else ''}.", file=sys.stderr)
         return 1
