@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from recipes.bidirectional_tagger import data as bt_data
-from recipes.bidirectional_tagger.model import DEFAULT_CONFIG, build_model, direction_units, model_parameter_count
-from recipes.common.config import ConfigError
+from recipes.bidirectional_tagger.model import CONFIG_RULES, DEFAULT_CONFIG, build_model, check_config, direction_units, model_parameter_count
+from recipes.common.config import ConfigError, check_rules
 
 
 def config(**changes):
@@ -92,11 +92,13 @@ def test_bidirectional_model_saves_and_loads(tmp_path):
 
 
 @pytest.mark.parametrize("changes, fragment", [
-    ({"marker_rate": 1.0}, "marker_rate=1.0"),
-    ({"num_markers": 27}, "num_markers=27"),
-    ({"sequence_length": 0}, "sequence_length=0"),
-    ({"cell": "transformer"}, "cell='transformer'"),
+    ({"marker_rate": 1.0}, r"'marker_rate' takes a number in \[0, 1\), got 1"),
+    ({"num_markers": 27}, "'num_markers' takes an integer from 1 to 26, got 27"),
+    ({"sequence_length": 0}, "'sequence_length' takes an integer from 1 to 10,000, got 0"),
+    ({"cell": "transformer"}, "'cell' takes one of .*, got transformer"),
+    ({"sequence_length": 10_000, "num_train": 5001}, "'num_train' takes at most 5,000 sequences of 10,000 steps"),
 ])
 def test_config_errors_name_the_key(changes, fragment):
     with pytest.raises(ConfigError, match=fragment):
-        build_model(config(**changes))
+        check_rules(config(**changes), CONFIG_RULES)
+        check_config(config(**changes))

@@ -117,7 +117,7 @@ def test_matched_units_gives_a_fair_comparison():
 
 
 def test_unknown_cell_is_a_config_error():
-    with pytest.raises(ConfigError, match="cell='lstn'.*--set cell=basic_rnn"):
+    with pytest.raises(ConfigError, match="'cell' takes one of .*, got lstn. Use e.g. --set cell=basic_rnn."):
         recurrent_layer("lstn", 4, "rnn")
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from recipes.char_rnn.data import load_data
-from recipes.char_rnn.model import DEFAULT_CONFIG, build_model
-from recipes.common.config import ConfigError
+from recipes.char_rnn.model import CONFIG_RULES, DEFAULT_CONFIG, build_model
+from recipes.common.config import ConfigError, check_rules
 from recipes.common.sampling import Sampler
 from recipes.common.text import decode, encode, shakespeare_alphabet, shakespeare_text
 
@@ -88,8 +88,13 @@ def test_encode_decode_round_trip_and_unknown_characters():
 def test_unknown_prime_characters_fail_before_training():
     with pytest.raises(ConfigError, match=r"prime_text=.*'{}'"):
         load_data({**DEFAULT_CONFIG, "prime_text": "Juliet: {O}"})
-    with pytest.raises(ConfigError, match="prime_text='' is empty"):
-        load_data({**DEFAULT_CONFIG, "prime_text": ""})
+    with pytest.raises(ConfigError, match="'prime_text' takes text of 1 to 1,000 characters, got "):
+        check_rules({**DEFAULT_CONFIG, "prime_text": ""}, CONFIG_RULES)
+
+
+def test_too_few_validation_characters_for_two_windows():
+    with pytest.raises(ConfigError, match=r"'sequence_length' takes at most 2,378 for two windows in the 4,757 validation"):
+        load_data({**DEFAULT_CONFIG, "corpus_fraction": 0.1, "validation_fraction": 0.01, "sequence_length": 5000})
 
 
 def test_windows_are_shifted_by_one_and_validation_is_the_contiguous_tail():

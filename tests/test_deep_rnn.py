@@ -5,10 +5,10 @@ import keras
 import numpy as np
 import pytest
 
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.deep_rnn import data as deep_data
 from recipes.deep_rnn import demo as deep_demo
-from recipes.deep_rnn.model import DEFAULT_CONFIG, DeepTransitionCell, build_model
+from recipes.deep_rnn.model import CONFIG_RULES, DEFAULT_CONFIG, DeepTransitionCell, build_model, check_config
 
 SMALL = {**DEFAULT_CONFIG, "units": 8, "num_train": 16, "num_validation": 8, "num_test": 8, "sequence_length": 6}
 
@@ -32,8 +32,10 @@ def test_splits_are_seeded_and_independent():
     assert not np.array_equal(first["train"][0][:8], first["test"][0])
     # Resizing the training split leaves the test split unchanged.
     np.testing.assert_array_equal(first["test"][0], deep_data.load_data({**config, "num_train": 10})["test"][0])
-    with pytest.raises(ConfigError, match="modulus"):
-        deep_data.load_data({**config, "modulus": 1})
+    with pytest.raises(ConfigError, match="'modulus' takes an integer from 2 to 100, got 1"):
+        check_rules({**config, "modulus": 1}, CONFIG_RULES)
+    with pytest.raises(ConfigError, match="'num_train' takes at most 100,000 sequences of 50 steps x 20 one-hot features"):
+        check_config({**config, "sequence_length": 50, "modulus": 10, "num_train": 100_001})
 
 
 def numpy_deep_transition(cell, inputs):
@@ -76,7 +78,7 @@ def test_deep_transition_weights():
     shallow = DeepTransitionCell(6, depth=1, shortcut=True)
     shallow.build((None, 4))
     assert shallow.shortcut_kernel is None and len(shallow.weights) == 2  # depth 1 is the basic RNN
-    with pytest.raises(ConfigError, match="num_layers"):
+    with pytest.raises(ValueError, match="depth"):
         DeepTransitionCell(6, depth=0)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from recipes.common import speech
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.dilated_context import data, demo, model
 
 CONFIG = dict(model.DEFAULT_CONFIG)
@@ -58,12 +58,12 @@ def test_both_variants_have_the_same_parameters():
 
 
 def test_config_errors():
-    with pytest.raises(ConfigError, match="max_digits"):
-        model.build_model(small_config(min_digits=4, max_digits=3))
-    with pytest.raises(ConfigError, match="silence_db"):
-        model.build_model(small_config(silence_db=5.0))
-    with pytest.raises(ConfigError, match="channels"):
-        model.build_model(small_config(channels=0))
+    with pytest.raises(ConfigError, match="'min_digits' takes a value at most max_digits=3, got 4"):
+        model.check_config(small_config(min_digits=4, max_digits=3))
+    with pytest.raises(ConfigError, match=r"'silence_db' takes a number in \[-200, 0\), got 5"):
+        check_rules(small_config(silence_db=5.0), model.CONFIG_RULES)
+    with pytest.raises(ConfigError, match="'channels' takes an integer from 1 to 1,024, got 0"):
+        check_rules(small_config(channels=0), model.CONFIG_RULES)
 
 
 def test_frame_energy_is_centred_on_the_frame():

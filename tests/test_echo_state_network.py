@@ -8,7 +8,15 @@ import pytest
 from recipes.common.config import ConfigError
 from recipes.echo_state_network import data as esn_data
 from recipes.echo_state_network import demo as esn_demo
-from recipes.echo_state_network.model import DEFAULT_CONFIG, ReservoirCell, build_model, reservoir_matrices, ridge_readout
+from recipes.echo_state_network.model import (
+    DEFAULT_CONFIG,
+    ReservoirCell,
+    build_model,
+    check_config,
+    prepare,
+    reservoir_matrices,
+    ridge_readout,
+)
 
 # A small, quick configuration of the recipe (same code paths as the default).
 SMALL = {**DEFAULT_CONFIG, "units": 40, "series_length": 600, "washout": 20, "window": 40, "free_run_steps": 20}
@@ -52,13 +60,27 @@ def test_reservoir_is_not_trained():
     assert not np.allclose(readout_before, keras.ops.convert_to_numpy(model.get_layer("readout").kernel))
 
 
-def test_ridge_readout_is_solved_and_frozen():
+def test_build_model_only_builds_and_prepare_solves_the_frozen_readout():
     keras.utils.set_random_seed(0)
     model = build_model(SMALL)
     assert model.trainable_weights == []
-    x, y = esn_data.load_data(SMALL)["validation"]
+    data = esn_data.load_data(SMALL)
+    x, y = data["validation"]
+    # Built, the readout is still its random initialisation.
+    assert esn_demo.nrmse(model.predict(x, verbose=0), y) > 0.2
+    prepare(model, data, SMALL)
+    assert model.trainable_weights == []
     # The closed-form readout already predicts the next step well before any fit.
     assert esn_demo.nrmse(model.predict(x, verbose=0), y) < 0.05
+
+
+def test_prepare_leaves_a_gradient_readout_alone():
+    config = {**SMALL, "readout": "gradient"}
+    keras.utils.set_random_seed(0)
+    model = build_model(config)
+    before = keras.ops.convert_to_numpy(model.get_layer("readout").kernel)
+    prepare(model, esn_data.load_data(config), config)
+    np.testing.assert_array_equal(before, keras.ops.convert_to_numpy(model.get_layer("readout").kernel))
 
 
 def test_cell_matches_numpy_leaky_update():
@@ -111,14 +133,22 @@ def test_windows_target_the_value_horizon_steps_ahead(series, horizon):
 
 
 def test_too_long_windows_raise_a_config_error():
-    with pytest.raises(ConfigError, match="window"):
-        esn_data.load_data({**SMALL, "series": "sunspots", "window": 300})
+    check_config(SMALL)
+    check_config({**SMALL, "series": "sunspots", "window": 100})
+    fragment = "'window' takes at most 146 for the 247 training samples of series=sunspots with washout=100 and horizon=1"
+    with pytest.raises(ConfigError, match=fragment):
+        check_config({**SMALL, "series": "sunspots", "window": 300, "washout": 100})
+    with pytest.raises(ConfigError, match="'washout' takes at most 245 for the 247 training samples"):
+        check_config({**SMALL, "series": "sunspots", "washout": 300})
+    with pytest.raises(ConfigError, match="'sample_step' takes a positive multiple of 0.1, got 0.15"):
+        check_config({**SMALL, "sample_step": 0.15})
 
 
 def test_free_running_starts_with_the_one_step_prediction():
     keras.utils.set_random_seed(0)
     model = build_model(SMALL)
     data = esn_data.load_data(SMALL)
+    prepare(model, data, SMALL)
     generated, true_values = esn_demo.free_run_from_test_start(model, data, SMALL)
     assert generated.shape == true_values.shape == (20,)
     one_step = model.predict(data["test"][0], verbose=0)[0, 0, 0]

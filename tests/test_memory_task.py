@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from recipes.common.config import ConfigError
-from recipes.memory_task import data as memory_data
+from recipes.common.config import ConfigError, check_rules
 from recipes.memory_task.data import BLANK, DELIMITER, load_data, recall_sequences
 from recipes.memory_task.demo import recall_accuracy
-from recipes.memory_task.model import DEFAULT_CONFIG
+from recipes.memory_task.model import CONFIG_RULES, DEFAULT_CONFIG, check_config
 
 SMALL = {**DEFAULT_CONFIG, "num_digits": 4, "blank_separation": 7, "num_train": 32, "num_validation": 8, "num_test": 8}
 
@@ -72,28 +71,28 @@ def test_recall_accuracy_counts_only_the_last_k_steps():
 
 @pytest.mark.parametrize(
     "key, value",
-    [("num_digits", 0), ("blank_separation", -1), ("num_train", 0)],
+    [("num_digits", 0), ("blank_separation", -1), ("num_train", 0), ("cell", "foo")],
 )
 def test_impossible_task_sizes_raise_config_error(key, value):
-    with pytest.raises(ConfigError, match=key):
-        memory_data.check_task({**SMALL, key: value})
+    with pytest.raises(ConfigError, match=f"'{key}'"):
+        check_rules({**SMALL, key: value}, CONFIG_RULES)
 
 
-def test_unknown_cell_raises_config_error():
-    from recipes.memory_task.model import build_model
-
-    with pytest.raises(ConfigError, match="cell"):
-        build_model({**SMALL, "cell": "foo"})
+def test_a_split_too_big_to_generate_is_refused():
+    check_config(SMALL)
+    with pytest.raises(ConfigError, match=r"'num_train' takes at most 20,000 sequences of 1,000 steps"):
+        check_config({**SMALL, "num_digits": 4, "blank_separation": 991, "num_train": 20_001})
 
 
 @pytest.mark.parametrize("cell", ["basic_rnn", "keras_gru", "keras_simple_rnn"])
-def test_match_params_sizes_the_cell_like_our_lstm(cell, capsys):
+def test_match_params_sizes_the_cell_like_our_lstm(cell, caplog):
     from recipes.memory_task.model import build_model
 
+    caplog.set_level("INFO", logger="recipes.memory_task")
     reference = build_model({**SMALL, "cell": "lstm"}).count_params()
     matched = build_model({**SMALL, "cell": cell, "match_params": True})
-    # Within 1% of the LSTM's count, and build_model prints both counts.
+    # Within 1% of the LSTM's count, and build_model logs both counts.
     assert abs(matched.count_params() - reference) <= 0.01 * reference
-    assert f"{reference:,}" in capsys.readouterr().out
+    assert f"{reference:,}" in caplog.text
     unmatched = build_model({**SMALL, "cell": cell, "match_params": False})
     assert unmatched.get_layer("memory_rnn").cell.units == SMALL["units"]

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.common.teacher_forcing import shift_right
 from recipes.output_recurrence import data, demo
-from recipes.output_recurrence.model import DEFAULT_CONFIG, build_model
+from recipes.output_recurrence.model import CONFIG_RULES, DEFAULT_CONFIG, build_model, check_config
 
 
 def small_config(**changes):
@@ -42,8 +42,10 @@ def test_hidden_recurrence_reads_no_outputs():
 
 
 def test_levels_must_divide_the_modulus():
-    with pytest.raises(ConfigError, match="output_levels=3"):
-        data.check_task(small_config(output_levels=3))
+    with pytest.raises(ConfigError, match="'output_levels' takes a divisor of counter_modulus=4, got 3. Use e.g. --set output_levels=4."):
+        check_config(small_config(output_levels=3))
+    with pytest.raises(ConfigError, match=r"'tick_probability' takes a number in \(0, 1\), got 1"):
+        check_rules(small_config(tick_probability=1.0), CONFIG_RULES)
 
 
 def test_training_model_is_per_step_so_time_steps_decouple():

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from recipes.common import speech
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.raw_waveform_cnn import data as D
 from recipes.raw_waveform_cnn import demo
-from recipes.raw_waveform_cnn.model import DEFAULT_CONFIG, build_model
+from recipes.raw_waveform_cnn.model import CONFIG_RULES, DEFAULT_CONFIG, build_model, check_config
 
 SMALL = {**DEFAULT_CONFIG, "num_train": 40, "num_validation": 20, "num_test": 20, "num_filters": 8, "channels": 8, "num_blocks": 2}
 
@@ -31,10 +31,20 @@ def test_fix_length_pads_at_the_end_and_cuts():
 
 
 def test_split_sizes_must_be_multiples_of_the_vocabulary():
-    with pytest.raises(ConfigError, match=r"num_train=30 .* --set num_train=40"):
-        D.check_data({**SMALL, "num_train": 30})
-    with pytest.raises(ConfigError, match="front_end='mfcc'"):
-        build_model({**SMALL, "front_end": "mfcc"})
+    with pytest.raises(ConfigError, match=r"'num_train' takes a multiple of 20 \(the number of words\), got 30. Use e.g. --set num_train=40."):
+        check_config({**SMALL, "num_train": 30})
+    with pytest.raises(ConfigError, match="'front_end' takes one of raw, log_mel, got mfcc"):
+        check_rules({**SMALL, "front_end": "mfcc"}, CONFIG_RULES)
+
+
+def test_front_end_sizes_must_fit_the_clip():
+    check_config(SMALL)
+    with pytest.raises(ConfigError, match="'num_blocks' takes at most 6 for the 125 frames of a clip"):
+        check_config({**SMALL, "clip_seconds": 1.0, "frame_ms": 8.0, "num_blocks": 7})
+    with pytest.raises(ConfigError, match="'stride_ms' takes a value at most frame_ms=8"):
+        check_config({**SMALL, "stride_ms": 10.0})
+    with pytest.raises(ConfigError, match="'channels' takes at most 16 for 10 blocks"):
+        check_config({**SMALL, "clip_seconds": 10.0, "stride_ms": 0.5, "frame_ms": 1.0, "num_blocks": 10, "channels": 64})
 
 
 def test_load_data_splits_labels_and_unseen_voices(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from recipes.common.config import ConfigError
 from recipes.seq2seq_addition import data as addition_data
 from recipes.seq2seq_addition.data import END, PAD, START, decode, load_data
 from recipes.seq2seq_addition.demo import decode_answers, exact_match
-from recipes.seq2seq_addition.model import DEFAULT_CONFIG, build_model, inference_models
+from recipes.seq2seq_addition.model import DEFAULT_CONFIG, build_model, check_config, inference_models
 
 SMALL = {**DEFAULT_CONFIG, "num_train": 300, "num_validation": 50, "num_test": 50, "units": 8, "embedding_dim": 4, "epochs": 1}
 
@@ -62,8 +62,9 @@ def test_operands_follow_the_keras_io_distribution():
 
 
 def test_too_many_questions_for_the_operand_range_is_a_config_error():
-    with pytest.raises(ConfigError, match="num_digits=1"):
-        load_data({**SMALL, "num_digits": 1})
+    with pytest.raises(ConfigError, match=r"'num_digits' takes at least 2 digits for 400 unique questions \(operands below 10 make 55,"):
+        check_config({**SMALL, "num_digits": 1})
+    check_config(SMALL)
 
 
 def test_encoder_state_ignores_padding(model, data):

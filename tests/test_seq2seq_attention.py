@@ -8,7 +8,7 @@ from recipes.common.attention import AdditiveAttention
 from recipes.common.config import ConfigError
 from recipes.seq2seq_attention.data import END, PAD, START, decode, load_data
 from recipes.seq2seq_attention.demo import attention_weights, bucket_names, decode_outputs
-from recipes.seq2seq_attention.model import DEFAULT_CONFIG, build_model, inference_models
+from recipes.seq2seq_attention.model import DEFAULT_CONFIG, build_model, check_config, inference_models
 
 SMALL = {**DEFAULT_CONFIG, "num_train": 64, "num_validation": 16, "num_test": 24, "units": 8, "attention_units": 6,
          "embedding_dim": 4, "min_length": 2, "max_length": 12, "epochs": 1}
@@ -91,8 +91,8 @@ def test_reversal_data():
     # Test lengths are spread evenly, so the length buckets are about equal in size.
     counts = np.bincount(data["test_lengths"])[SMALL["min_length"] :]
     assert counts.max() - counts.min() <= 1
-    with pytest.raises(ConfigError, match="min_length"):
-        load_data({**SMALL, "min_length": 20})
+    with pytest.raises(ConfigError, match="'min_length' takes a value at most max_length=12, got 20"):
+        check_config({**SMALL, "min_length": 20})
 
 
 def test_bucket_names():

@@ -145,11 +145,12 @@ def test_bag_of_words_ignores_order_and_the_rnn_does_not():
 
 
 def test_config_errors_name_the_key():
-    from recipes.common.config import ConfigError
+    from recipes.common.config import ConfigError, check_rules
+    from recipes.sequence_classifier.model import CONFIG_RULES
 
-    with pytest.raises(ConfigError, match="model='cnn'"):
-        build_model({**SMALL, "model": "cnn"})
-    with pytest.raises(ConfigError, match="max_words=10"):
-        D.load_data({**SMALL, "max_words": 10})
-    with pytest.raises(ConfigError, match="plain_fraction=1.5"):
-        D.load_data({**SMALL, "plain_fraction": 1.5})
+    with pytest.raises(ConfigError, match="'model' takes one of rnn, bag_of_words, got cnn"):
+        check_rules({**SMALL, "model": "cnn"}, CONFIG_RULES)
+    with pytest.raises(ConfigError, match="'max_words' takes an integer from 20 to 1,000, got 10"):
+        check_rules({**SMALL, "max_words": 10}, CONFIG_RULES)
+    with pytest.raises(ConfigError, match=r"'plain_fraction' takes a number in \[0, 1\], got 1.5"):
+        check_rules({**SMALL, "plain_fraction": 1.5}, CONFIG_RULES)

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.common.tagging import token_accuracy
 from recipes.sequence_labeling import data as sl_data
 from recipes.sequence_labeling import demo as sl_demo
-from recipes.sequence_labeling.model import DEFAULT_CONFIG, build_model
+from recipes.sequence_labeling.model import CONFIG_RULES, DEFAULT_CONFIG, build_model
 
 
 def small_config(**changes):
@@ -137,11 +137,17 @@ def test_token_accuracy_leaves_out_padding():
 
 
 @pytest.mark.parametrize("changes, fragment", [
-    ({"silver_tagger": "gold"}, "silver_tagger='gold'"),
-    ({"vocabulary_size": 5}, "vocabulary_size=5"),
-    ({"num_train_lines": 10**6}, "lines of the corpus"),
-    ({"model": "cnn"}, "model='cnn'"),
+    ({"silver_tagger": "gold"}, "'silver_tagger' takes one of context_rules, lexicon_only, got gold."),
+    ({"vocabulary_size": 5}, "'vocabulary_size' takes an integer from 10 to 200,000, got 5."),
+    ({"num_train_lines": 10**6}, "'num_train_lines' takes an integer from 1 to 200,000, got 1000000."),
+    ({"model": "cnn"}, "'model' takes one of rnn, per_word, got cnn."),
 ])
 def test_config_errors_name_the_key(changes, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
-        build_model(small_config(**changes))
+        check_rules(small_config(**changes), CONFIG_RULES)
+
+
+def test_more_lines_than_the_corpus_has_is_refused():
+    fragment = "'num_train_lines' takes at most 99,482 lines: the corpus has 103,482 and num_validation_lines + num_test_lines take 4,000"
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        sl_data.check_corpus_size(small_config(num_train_lines=100_000, num_validation_lines=1000, num_test_lines=3000))

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from recipes.common.cells import recurrent_parameter_count
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.sine_continuation import data, demo
-from recipes.sine_continuation.model import DEFAULT_CONFIG, build_model
+from recipes.sine_continuation.model import CONFIG_RULES, DEFAULT_CONFIG, build_model, check_config
 
 
 def small_config(**changes):
@@ -99,7 +99,11 @@ def test_match_params_sizes_the_cell_like_our_lstm(cell):
 
 
 def test_config_errors_name_the_key():
-    with pytest.raises(ConfigError, match="cell='foo'"):
-        build_model({**DEFAULT_CONFIG, "cell": "foo"})
-    with pytest.raises(ConfigError, match="min_period"):
-        build_model({**DEFAULT_CONFIG, "min_period": 80.0})
+    with pytest.raises(ConfigError, match="'cell' takes one of .*, got foo"):
+        check_rules({**DEFAULT_CONFIG, "cell": "foo"}, CONFIG_RULES)
+    with pytest.raises(ConfigError, match="'min_period' takes a number in"):
+        check_rules({**DEFAULT_CONFIG, "min_period": 1.0}, CONFIG_RULES)
+    with pytest.raises(ConfigError, match="'min_period' takes a value at most max_period=60"):
+        check_config({**DEFAULT_CONFIG, "min_period": 80.0})
+    with pytest.raises(ConfigError, match="'num_train' takes at most 100,000 curves of 200 steps"):
+        check_config({**DEFAULT_CONFIG, "num_train": 200_000})

@@ -5,7 +5,7 @@ import pytest
 
 from recipes.common import speech
 
-CONFIG = {"seed": 0, **speech.SYNTHESIS_DEFAULTS, "frame_ms": 25, "hop_ms": 10, "num_mels": 40}
+CONFIG = {"seed": 0, **speech.SYNTHESIS_DEFAULTS, **speech.FEATURE_DEFAULTS}
 
 
 def test_synthesis_repeats_up_to_pitch_flutter_and_reports_word_starts():

@@ -5,9 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from recipes.common.config import ConfigError
+from recipes.common.config import ConfigError, check_rules
 from recipes.wavenet import data, demo
-from recipes.wavenet.model import DEFAULT_CONFIG, build_model, dilations, receptive_field
+from recipes.wavenet.model import CONFIG_RULES, DEFAULT_CONFIG, build_model, check_config, dilations, receptive_field
 
 
 def small_config(**changes):
@@ -133,13 +133,20 @@ def test_baselines():
     [({"kernel_size": 1}, "kernel_size"), ({"residual_channels": 0}, "residual_channels"), ({"quantization_channels": 1}, "quantization_channels")],
 )
 def test_config_errors_name_the_key(changes, key):
-    with pytest.raises(ConfigError, match=key):
-        build_model(small_config(**changes))
+    with pytest.raises(ConfigError, match=f"Config key '{key}' takes an integer from "):
+        check_rules(small_config(**changes), CONFIG_RULES)
 
 
 def test_data_config_error():
-    with pytest.raises(ConfigError, match="max_digits"):
-        data.load_data(small_config(min_digits=3, max_digits=2))
+    check_config(small_config())
+    with pytest.raises(ConfigError, match="'min_digits' takes a value at most max_digits=2, got 3"):
+        check_config(small_config(min_digits=3, max_digits=2))
+    with pytest.raises(ConfigError, match="'layers_per_stack' takes at most 13 for 3 stacks of kernel 2"):
+        check_config(small_config(num_stacks=3, layers_per_stack=14, kernel_size=2))
+    with pytest.raises(ConfigError, match="'windows_per_utterance' takes at most 1 for 5,000 utterances and windows of 10,016 codes"):
+        check_config(small_config(num_train=5_000, target_length=10_000, windows_per_utterance=1000))
+    with pytest.raises(ConfigError, match="'num_train' takes at most 9,984 utterances with one of windows of 10,016 codes"):
+        check_config(small_config(num_train=20_000, max_digits=1, target_length=10_000))
 
 
 def test_dilation_figure(tmp_path):

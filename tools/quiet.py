@@ -3,9 +3,10 @@
 `TF_CPP_MIN_LOG_LEVEL` silences TensorFlow's own logging, but absl writes a few lines
 ("All log messages before absl::InitializeLog() ...", "cudart_stub.cc ... Could not find
 cuda drivers") straight to file descriptor 2 before any setting applies, and Grappler
-writes MLIR diagnostics there during training. The CLI routes
-fd 2 through a pipe and a thread that drops exactly those native log lines and forwards
-everything else (Python warnings, our errors) unchanged.
+writes MLIR diagnostics there during training. Before Keras is first imported the CLI
+calls `quiet_tensorflow` (those settings) and `filter_native_logs`, which routes fd 2
+through a pipe and a thread that drops exactly those native log lines and forwards
+everything else (Python warnings, our errors) unchanged. Importing this module changes nothing.
 """
 
 import atexit
@@ -23,8 +24,12 @@ _NATIVE_LOG = re.compile(
     rb"|loc\(\"[^\"]*\"\): error: 'tfg\.)"
 )
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+def quiet_tensorflow():
+    """Turn off TensorFlow's own logging and its oneDNN custom operations (and their notice), unless
+    the environment already sets them; call it before TensorFlow is first imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def filter_native_logs():

@@ -1,15 +1,15 @@
-"""`recipe transcribe RUN_DIR FILE.wav ...`: a trained CTC recognizer transcribes WAV files.
+"""`recipe transcribe RUN_DIR FILE.wav ...`: a trained speech recognizer transcribes WAV files.
 
-The run must be of a speech_recognition recipe (deepspeech2_ctc, wav2letter). Each file is
-read with the standard library (PCM or float WAV, any rate, mixed to mono), resampled to
-the rate the model was trained at, turned into the same log-mel features, and decoded
-(greedy, or beam search with --beam N). Bad files are refused before the model loads.
+The run must be of a recipe whose demo.py provides the `transcribe(model, config, paths,
+beam_width)` hook (the speech_recognition recipes: deepspeech2_ctc, wav2letter). The hook
+reads and checks every file, turns it into the features the model was trained on and
+decodes it (greedy, or beam search with --beam N); a file it cannot use is a one-line
+error (a ConfigError). A run of any other recipe, or a bad --beam, is refused before the
+model loads.
 """
 
 from tools import errors
 from tools.catalog import load_catalog
-
-MIN_SECONDS = 0.1
 
 
 def recognizer_ids():
@@ -17,31 +17,30 @@ def recognizer_ids():
     return sorted(rid for rid, entry in load_catalog().items() if isinstance(entry, dict) and entry.get("task") == "speech_recognition")
 
 
-def read_audio(path, config):
-    """A WAV file's mono samples and rate, or a UsageError naming the problem and the fix."""
-    from recipes.common.speech import AudioError, read_wav
+def transcriber(recipe_id):
+    """The `transcribe` hook of a catalog recipe's demo module, or None when it has none."""
+    from tools import runner
 
-    try:
-        waveform, rate = read_wav(path, max_seconds=config["max_seconds"])
-    except AudioError as error:
-        raise errors.UsageError(str(error)) from None
-    if len(waveform) < MIN_SECONDS * rate:
-        raise errors.UsageError(f"{path} is {len(waveform) / rate * 1000:.0f} ms long; a recognizer needs at least {MIN_SECONDS * 1000:.0f} ms of speech")
-    return waveform, rate
+    if not isinstance(load_catalog().get(recipe_id), dict):
+        return None
+    _, _, demo = runner.import_recipe(recipe_id)
+    return getattr(demo, "transcribe", None)
 
 
 def transcribe_files(run_dir, paths, beam_width=None):
     """[(path, transcript)] for each WAV file, by the recognizer trained in `run_dir`.
 
     Raises:
-        UsageError: not a finished run, not a recognizer's run, or a file that is not usable audio.
+        UsageError: not a finished run, not a recognizer's run, or a bad beam width.
+        ConfigError: a file that is not usable audio (from the recipe's hook).
     """
     from tools import runner
 
-    record, config = runner.read_run(run_dir)
+    record, _ = runner.read_run(run_dir)
     recipe_id = record.get("recipe")
-    recognizers = recognizer_ids()
-    if recipe_id not in recognizers:
+    hook = transcriber(recipe_id)
+    if hook is None:
+        recognizers = recognizer_ids()
         raise errors.UsageError(
             f"'{run_dir}' is a run of {recipe_id}, which does not transcribe speech. "
             f"Train a recognizer first ({', '.join(recognizers) or 'none in the catalog'}), e.g. with "
@@ -49,8 +48,5 @@ def transcribe_files(run_dir, paths, beam_width=None):
         )
     if beam_width is not None and beam_width < 1:
         raise errors.UsageError(f"--beam takes a beam width of 1 or more (1 = greedy), got {beam_width}")
-    audio = [(path, *read_audio(path, config)) for path in paths]
-    _, _, model = runner.load_run(run_dir)
-    from recipes.common import ctc
-
-    return [(path, ctc.transcribe(model, waveform, rate, config, beam_width)) for path, waveform, rate in audio]
+    _, config, model = runner.load_run(run_dir)
+    return hook(model, config, paths, beam_width=beam_width)

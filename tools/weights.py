@@ -76,7 +76,7 @@ def gate_figure(title, gates, blocks, path):
     Returns:
         The path written.
     """
-    from tools import style
+    from recipes.common import style
 
     n = len(gates)
     kernel, recurrent = blocks["kernel"], blocks["recurrent_kernel"]
@@ -117,7 +117,7 @@ def gate_figure(title, gates, blocks, path):
 
 def plain_figure(title, weights, path):
     """A heatmap per weight tensor of a non-recurrent layer (kernels as 2-D, bias as a strip)."""
-    from tools import style
+    from recipes.common import style
 
     arrays = [np.asarray(w) for w in weights]
     limit = max(float(np.max(np.abs(a))) for a in arrays) or 1.0

@@ -22,30 +22,7 @@ carry the last marker it saw back to every filler before it and reach 1.0.
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
-
-# One independent random stream per split, so resizing one split leaves the others unchanged.
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
-
-
-def check_task(config):
-    """Raise ConfigError unless the task keys of `config` describe a dataset.
-
-    Args:
-        config: dict with sequence_length, num_markers, num_fillers, marker_rate,
-            num_train, num_validation, num_test.
-    """
-    check_positive(config, "sequence_length", "num_markers", "num_fillers", "num_train", "num_validation", "num_test")
-    if not 0.0 <= config["marker_rate"] < 1.0:
-        raise ConfigError(
-            f"Config marker_rate={config['marker_rate']!r} must be a probability in [0, 1) "
-            f"(the chance that a step before the last is a marker). Use e.g. --set marker_rate=0.2."
-        )
-    if config["num_markers"] > 26 or config["num_fillers"] > 26:
-        raise ConfigError(
-            f"Config num_markers={config['num_markers']} and num_fillers={config['num_fillers']} must each be at most 26 "
-            f"(markers are the letters A-Z, fillers a-z). Use e.g. --set num_markers=4 --set num_fillers=8."
-        )
+from recipes.common.splits import SPLIT_STREAMS
 
 
 def num_symbols(config):
@@ -144,16 +121,16 @@ def load_data(config):
     """Generate the train, validation and test splits.
 
     Args:
-        config: dict with seed and the task keys (see check_task).
+        config: dict with seed, sequence_length, num_markers, num_fillers, marker_rate,
+            num_train, num_validation, num_test (checked by model.CONFIG_RULES).
 
     Returns:
         dict with "train", "validation", "test": (x, y) int32 arrays (N, T) of symbol ids
         and next-marker labels; "symbol_names": the printable name of each symbol id.
     """
-    check_task(config)
     data = {}
     for name in ("train", "validation", "test"):
-        rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[name]])
+        rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[name]])
         data[name] = sample_sequences(config[f"num_{name}"], config, rng)
     data["symbol_names"] = symbol_names(config)
     return data

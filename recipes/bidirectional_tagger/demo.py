@@ -65,7 +65,7 @@ def plot_label_probabilities(probabilities, symbols, labels, names, num_markers,
     """
     from matplotlib.patches import Rectangle
 
-    from tools import style
+    from recipes.common import style
 
     count, length, _ = probabilities.shape
     fig, axes = style.subplots(
@@ -112,7 +112,7 @@ def plot_accuracy_by_distance(predicted, labels, distances, num_markers, path, t
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     steps = [d for d in range(max_distance + 1) if np.any(distances == d)]
     accuracy = [token_accuracy(predicted, labels, distances == d) for d in steps]

@@ -25,11 +25,13 @@ Deviations:
   the paper used simple sigmoid RNNs trained with BPTT.
 """
 
+import logging
+
 import keras
 
-from recipes.bidirectional_tagger.data import check_task, num_symbols
+from recipes.bidirectional_tagger.data import num_symbols
 from recipes.common.cells import CELL_CHOICES, recurrent_layer, recurrent_parameter_count
-from recipes.common.config import check_choice, check_positive
+from recipes.common.config import COMMON_RULES, at_most, boolean, choice, fraction, integer, positive
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -52,6 +54,34 @@ DEFAULT_CONFIG = {
     "num_validation": 500,
     "num_test": 1000,
 }
+
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "bidirectional": boolean(),
+    "cell": choice(*CELL_CHOICES),
+    "embedding_dim": integer(1, 4096),
+    "units": integer(1, 4096),
+    "sequence_length": integer(1, 10_000),
+    # Markers are the letters A-Z, fillers a-z.
+    "num_markers": integer(1, 26),
+    "num_fillers": integer(1, 26),
+    # The chance that a step before the last is a marker (the last always is).
+    "marker_rate": fraction(),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+}
+
+# Most steps (sequences x length) one split may hold: 400 MB of int32 symbols and labels.
+MAX_SPLIT_STEPS = 50_000_000
+
+
+def check_config(config):
+    """Raise ConfigError when a split would be too big to generate."""
+    steps = config["sequence_length"]
+    for key in ("num_train", "num_validation", "num_test"):
+        at_most(config, key, MAX_SPLIT_STEPS // steps, f"sequences of {steps:,} steps ({MAX_SPLIT_STEPS:,} steps per split)")
 
 
 def model_parameter_count(cell, units, embedding_dim, num_labels, directions):
@@ -97,19 +127,12 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, T) int symbol ids to (batch, T, num_markers)
         label probabilities.
-
-    Raises:
-        ConfigError: an unknown cell, or a size out of range.
     """
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_choice("bidirectional", config["bidirectional"], (True, False))
-    check_positive(config, "embedding_dim", "units")
-    check_task(config)
     units = direction_units(config)
     directions = 2 if config["bidirectional"] else 1
     count = model_parameter_count(config["cell"], units, config["embedding_dim"], config["num_markers"], directions)
     reference = model_parameter_count(config["cell"], config["units"], config["embedding_dim"], config["num_markers"], 1)
-    print(
+    logging.getLogger(__name__).info(
         f"bidirectional_tagger: {'2 directions' if directions == 2 else '1 direction'} of {config['cell']} with {units} units: "
         f"{count:,} recurrent + readout parameters (forwards-only with {config['units']} units: {reference:,})"
     )

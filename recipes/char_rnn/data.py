@@ -6,7 +6,7 @@ The corpus (recipes/common/text.py) is cut to its first `corpus_fraction`; the l
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.config import at_most
 from recipes.common.text import encode, shakespeare_alphabet, shakespeare_text
 
 
@@ -17,29 +17,12 @@ def _windows(ids, sequence_length):
     return ids[:end].reshape(num_windows, -1), ids[1 : end + 1].reshape(num_windows, -1)
 
 
-def _check(config):
-    """Raise ConfigError for data and demo values, so they fail before training, not after."""
-    check_positive(config, "sequence_length", "corpus_fraction", "validation_fraction", "sample_length", "num_samples")
-    for key, limit in (("corpus_fraction", 1.0), ("validation_fraction", 0.5)):
-        if config[key] > limit:
-            raise ConfigError(f"Config {key}={config[key]!r} must be in (0, {limit}]. Use e.g. --set {key}=0.1.")
-    if config["temperature"] < 0:
-        raise ConfigError(
-            f"Config temperature={config['temperature']!r} must be >= 0 (0 is greedy). Use e.g. --set temperature=0.8."
-        )
-    if not config["prime_text"]:
-        raise ConfigError(
-            "Config prime_text='' is empty; sampling needs a first character. Use e.g. --set prime_text=Romeo:"
-        )
-    encode(config["prime_text"], shakespeare_alphabet(), key="prime_text")
-
-
 def load_data(config):
     """Load training and validation windows of the Shakespeare corpus.
 
     Args:
         config: uses seed, sequence_length, corpus_fraction, validation_fraction; checks
-            the demo's prime_text, temperature, sample_length and num_samples.
+            that the demo's prime_text is written in the corpus alphabet.
 
     Returns:
         dict: "train", "validation": (x, y) int32 (num_windows, sequence_length);
@@ -47,19 +30,18 @@ def load_data(config):
         "validation_text_length": characters in each part.
 
     Raises:
-        ConfigError: a value out of range, or prime_text characters outside the alphabet.
+        ConfigError: prime_text characters outside the alphabet, or too few validation
+            characters for two windows.
     """
-    _check(config)
+    encode(config["prime_text"], shakespeare_alphabet(), key="prime_text")
     text = shakespeare_text()
     text = text[: int(len(text) * config["corpus_fraction"])]
     split = len(text) - int(len(text) * config["validation_fraction"])
     sequence_length = config["sequence_length"]
     # Two validation windows guarantee one training window too (training is the larger part).
-    if len(text) - split <= 2 * sequence_length:
-        raise ConfigError(
-            f"Config sequence_length={sequence_length} leaves fewer than two windows in the {len(text) - split:,} "
-            f"validation characters. Raise corpus_fraction or validation_fraction, or lower sequence_length."
-        )
+    held_out = len(text) - split
+    why = f"for two windows in the {held_out:,} validation characters (or raise corpus_fraction or validation_fraction)"
+    at_most(config, "sequence_length", (held_out - 1) // 2, why)
     ids = encode(text, shakespeare_alphabet())
 
     # The seed moves the training windows' boundaries and shuffles them; validation is fixed.

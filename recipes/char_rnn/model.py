@@ -26,8 +26,10 @@ import keras
 from keras import ops
 
 from recipes.common.cells import SERIALIZATION_PACKAGE
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common.config import COMMON_RULES, choice, fraction, integer, number, positive, text
 from recipes.common.text import shakespeare_alphabet
+
+INPUT_ENCODINGS = ("embedding", "one_hot")
 
 DEFAULT_CONFIG = {
     "seed": 1,
@@ -51,7 +53,23 @@ DEFAULT_CONFIG = {
     "num_samples": 2,
 }
 
-INPUT_ENCODINGS = ("embedding", "one_hot")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "clipnorm": positive(1000.0),
+    "input_encoding": choice(*INPUT_ENCODINGS),
+    "embedding_dim": integer(1, 4096),
+    "num_layers": integer(1, 16),
+    "units": integer(1, 4096),
+    "dropout": fraction(),
+    "sequence_length": integer(1, 10_000),
+    "corpus_fraction": number(0.001, 1),
+    "validation_fraction": number(0.01, 0.5),
+    # Its characters are checked against the corpus alphabet by load_data.
+    "prime_text": text(1000, min_length=1),
+    "sample_length": integer(1, 20_000),
+    "temperature": number(0, 100),  # 0 is greedy
+    "num_samples": integer(1, 100),
+}
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -81,14 +99,7 @@ def build_model(config):
     Returns:
         Compiled keras.Model: character ids (batch, time) -> next-character logits
         (batch, time, vocabulary); loss in nats per character.
-
-    Raises:
-        ConfigError: a config value is out of range.
     """
-    check_choice("input_encoding", config["input_encoding"], INPUT_ENCODINGS)
-    check_positive(config, "num_layers", "units", "embedding_dim", "learning_rate", "clipnorm")
-    if not 0 <= config["dropout"] < 1:
-        raise ConfigError(f"Config dropout={config['dropout']!r} must be in [0, 1). Use e.g. --set dropout=0.2.")
     vocabulary_size = len(shakespeare_alphabet())
 
     # Time left open (None): the model scores text of any length.

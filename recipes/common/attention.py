@@ -21,7 +21,7 @@ queries the same annotations at every output step computes it once
 import keras
 from keras import ops
 
-SERIALIZATION_PACKAGE = "rnn_recipes"
+from recipes.common.cells import SERIALIZATION_PACKAGE
 # Score given to masked-out positions: finite, so a fully masked row gives uniform
 # weights instead of NaN.
 _MASKED_SCORE = -1e9

@@ -5,7 +5,7 @@ A recipe's model.py declares, next to DEFAULT_CONFIG, one rule per key:
     CONFIG_RULES = {**COMMON_RULES, "units": integer(1, 4096), "dropout": fraction(), "cell": choice(*CELLS)}
 
 and, where keys constrain each other, an optional `check_config(config)` that raises
-through `ordered`/`config_error`. The runner applies both to the whole resolved config
+through `ordered`/`at_most`/`config_error`. The runner applies both to the whole resolved config
 before it generates data or builds a model, so a bad `--set` is one line (exit 2) and
 never a traceback, a hang on a huge size, or training on a nonsense value. Upper bounds
 keep memory sane on a laptop; they are generous, not tuned.
@@ -86,9 +86,10 @@ def boolean():
     return choice(True, False)
 
 
-def text(max_length):
-    """Any string of at most max_length characters."""
-    return Rule(f"text of at most {max_length:,} characters", lambda v: isinstance(v, str) and len(v) <= max_length, "")
+def text(max_length, min_length=0):
+    """Any string of min_length to max_length characters."""
+    allowed = f"text of {min_length:,} to {max_length:,} characters" if min_length else f"text of at most {max_length:,} characters"
+    return Rule(allowed, lambda v: isinstance(v, str) and min_length <= len(v) <= max_length, "x" * min_length)
 
 
 # The keys every recipe has (the runner uses them).
@@ -137,15 +138,14 @@ def ordered(config, low_key, high_key):
         raise config_error(low_key, config[low_key], f"a value at most {high_key}={_show(config[high_key])}", config[high_key])
 
 
+def at_most(config, key, limit, why):
+    """Raise a ConfigError unless config[key] <= limit, a bound set by other keys (`why` says which)."""
+    if config[key] > limit:
+        raise config_error(key, config[key], f"at most {limit:,} {why}", limit)
+
+
 def check_choice(key, value, choices):
     """Raise a ConfigError unless `value` is one of `choices`."""
     rule = choice(*choices)
     if not rule.accepts(value):
         raise config_error(key, value, rule.allowed, choices[0])
-
-
-def check_positive(config, *keys):
-    """Raise a ConfigError unless every `config[key]` is > 0 (superseded by CONFIG_RULES)."""
-    for key in keys:
-        if config[key] <= 0:
-            raise config_error(key, config[key], "a value > 0", 1)

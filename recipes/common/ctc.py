@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from recipes.common import speech
+from recipes.common.config import ConfigError, integer, ordered, positive
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # id = index + 1; 0 is the CTC blank
 NUM_CLASSES = len(ALPHABET) + 1
@@ -30,11 +31,27 @@ DATA_DEFAULTS = {
     "min_digits": 3,
     "max_digits": 5,
     **speech.SYNTHESIS_DEFAULTS,
-    "frame_ms": 25,
-    "hop_ms": 10,
-    "num_mels": 40,
+    **speech.FEATURE_DEFAULTS,
     "max_seconds": 20.0,  # longest WAV file `recipe transcribe` accepts
 }
+# What each of them accepts (spread into a recognizer's CONFIG_RULES); check_data ties them together.
+DATA_RULES = {
+    "num_train": integer(1, 20_000),
+    "num_validation": integer(1, 5_000),
+    "num_test": integer(1, 5_000),
+    "min_digits": integer(1, 10),
+    "max_digits": integer(1, 10),
+    **speech.SYNTHESIS_RULES,
+    **speech.FEATURE_RULES,
+    "max_seconds": positive(600.0),
+}
+
+
+def check_data(config):
+    """Raise ConfigError unless the digit and synthesis ranges are ordered and the data fits in memory."""
+    ordered(config, "min_digits", "max_digits")
+    speech.check_synthesis(config)
+    speech.check_amount(config, config["max_digits"])
 
 
 def encode(texts):
@@ -154,13 +171,45 @@ def evaluate(model, data, config, split="test"):
     return metrics
 
 
-def transcribe(model, waveform, sample_rate, config, beam_width=None):
+MIN_SECONDS = 0.1  # shortest WAV file `transcribe` accepts (its longest is config["max_seconds"])
+
+
+class UnusableAudio(speech.AudioError, ConfigError):
+    """A WAV file `transcribe` refuses; a ConfigError, so `recipe transcribe` prints its one line (exit 2)."""
+
+
+def read_audio(path, config):
+    """A WAV file's mono samples and rate, or UnusableAudio naming the problem and the fix."""
+    try:
+        waveform, rate = speech.read_wav(path, max_seconds=config["max_seconds"])
+    except speech.AudioError as error:
+        raise UnusableAudio(str(error)) from None
+    if len(waveform) < MIN_SECONDS * rate:
+        raise UnusableAudio(f"{path} is {len(waveform) / rate * 1000:.0f} ms long; a recognizer needs at least {MIN_SECONDS * 1000:.0f} ms of speech")
+    return waveform, rate
+
+
+def transcribe_waveform(model, waveform, sample_rate, config, beam_width=None):
     """The transcript of one utterance (float samples at `sample_rate` Hz) by a trained recognizer."""
     waveform = speech.resample(waveform, sample_rate, config["sample_rate"])
     features, lengths = speech.log_mel([waveform], config)
     logits = predict_logits(model, features)
     lengths = output_lengths(lengths, features.shape[1], logits.shape[1])
     return decode(logits, lengths, config["beam_width"] if beam_width is None else beam_width)[0]
+
+
+def transcribe(model, config, paths, beam_width=None):
+    """[(path, transcript)] of WAV files (PCM or float, any rate, mixed to mono) by a trained recognizer.
+
+    Every file is read and checked before any is decoded; each is resampled to the training
+    rate and decoded greedily (beam_width 1) or by beam search (default: config["beam_width"]).
+
+    Raises:
+        UnusableAudio: a file that is missing, not a WAV file, empty, in a sample format
+            speech.read_wav cannot read, shorter than MIN_SECONDS or longer than config["max_seconds"].
+    """
+    audio = [(path, *read_audio(path, config)) for path in paths]
+    return [(path, transcribe_waveform(model, waveform, rate, config, beam_width)) for path, waveform, rate in audio]
 
 
 def posteriorgram_figure(features, logits, reference, hypothesis, config, path, title):
@@ -172,7 +221,7 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
         reference, hypothesis: the true and the decoded transcript.
         path: where to save (PNG/SVG).
     """
-    from tools import style
+    from recipes.common import style
 
     hop = config["hop_ms"] / 1000
     seconds_in = features.shape[0] * hop
@@ -226,7 +275,7 @@ def filters_figure(kernels, config, path, title, strength=None, count=24, column
     Each image has its own symmetric colour scale: red where the filter adds (energy in that
     band at that moment raises the output), blue where it subtracts (features are normalized).
     """
-    from tools import style
+    from recipes.common import style
 
     kernels = np.asarray(kernels)
     if strength is None:

@@ -38,6 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
+from recipes.common.config import at_most, integer, number, ordered
+from recipes.common.splits import SPLIT_STREAMS
+
 ESPEAK_RATE = 22050  # what espeak_Initialize reports for this build
 # Accent voices of espeak-ng's English (lang/gmw/en*).
 ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
@@ -62,8 +65,44 @@ SYNTHESIS_DEFAULTS = {
     "snr_max_db": 30.0,
     "max_leading_silence": 0.25,  # seconds
 }
+# What each of them accepts (a recipe spreads these into its CONFIG_RULES); check_synthesis orders the ranges.
+SYNTHESIS_RULES = {
+    "sample_rate": integer(4000, 48000),
+    "rate_min": integer(80, 450),
+    "rate_max": integer(80, 450),
+    "pitch_min": integer(0, 100),
+    "pitch_max": integer(0, 100),
+    "snr_min_db": number(-20, 100),
+    "snr_max_db": number(-20, 100),
+    "max_leading_silence": number(0, 10),
+}
 SYNTHESIS_VERSION = 1  # bump when the generator changes, so old caches are not reused
-SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}  # the seed stream of each split
+
+# Config keys of log_mel's features: window and hop in ms, mel bands.
+FEATURE_DEFAULTS = {"frame_ms": 25, "hop_ms": 10, "num_mels": 40}
+FEATURE_RULES = {"frame_ms": integer(1, 200), "hop_ms": integer(1, 200), "num_mels": integer(1, 256)}
+
+# Most words a run may synthesize over all its splits (about 8 hours of speech).
+MAX_SPOKEN_WORDS = 60_000
+
+
+def check_synthesis(config):
+    """Raise ConfigError unless every synthesis range of `config` has its minimum at most its maximum."""
+    for low, high in (("rate_min", "rate_max"), ("pitch_min", "pitch_max"), ("snr_min_db", "snr_max_db")):
+        ordered(config, low, high)
+
+
+def check_amount(config, words_per_utterance):
+    """Raise ConfigError unless num_train + num_validation + num_test utterances of up to
+    `words_per_utterance` words stay within MAX_SPOKEN_WORDS (memory and synthesis time)."""
+    counts = {key: config[key] for key in ("num_train", "num_validation", "num_test")}
+    largest = max(counts, key=counts.get)  # the split to shrink
+    others = sum(counts.values()) - counts[largest]
+    why = (
+        f"utterances of up to {words_per_utterance} words when the other splits take {others:,} "
+        f"({MAX_SPOKEN_WORDS:,} words over all splits)"
+    )
+    at_most(config, largest, max(MAX_SPOKEN_WORDS // words_per_utterance - others, 0), why)
 
 
 class AudioError(ValueError):

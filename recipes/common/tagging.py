@@ -47,7 +47,7 @@ def plot_label_rows(sequences, path, title, note=None):
     """
     from matplotlib.patches import Rectangle
 
-    from tools import style
+    from recipes.common import style
 
     row_counts = [1 + len(s["rows"]) for s in sequences]
     # Column width in characters: the longest text in that column, plus a gap.

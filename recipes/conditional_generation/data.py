@@ -25,7 +25,7 @@ import re
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.config import at_most, config_error
 from recipes.common.teacher_forcing import shift_right
 from recipes.common.text import SHAKESPEARE_VERSION, shakespeare_text
 
@@ -105,16 +105,6 @@ def model_inputs(classes, previous, feed_previous_output):
     return inputs
 
 
-def check_task(config):
-    """Raise ConfigError unless the word-length range and split sizes in `config` are usable."""
-    check_positive(config, "min_letters", "max_letters", "num_train", "num_validation", "num_test")
-    if config["min_letters"] > config["max_letters"]:
-        raise ConfigError(
-            f"Config min_letters={config['min_letters']!r} is larger than max_letters={config['max_letters']!r}. "
-            f"Use e.g. --set min_letters=5 --set max_letters=8."
-        )
-
-
 def load_data(config):
     """Sample word tokens for the train, validation and test splits.
 
@@ -129,17 +119,19 @@ def load_data(config):
         "train_words" (frozenset) and "corpus_version".
 
     Raises:
-        ConfigError: a bad length range, or fewer words of those lengths than the splits need.
+        ConfigError: fewer words of those lengths than the splits need.
     """
-    check_task(config)
     low, high = config["min_letters"], config["max_letters"]
     candidates = [word for word in shakespeare_words() if low <= len(word) <= high]
     sizes = {name: config[f"num_{name}"] for name in SPLITS}
-    if sum(sizes.values()) > len(candidates):
-        raise ConfigError(
-            f"Config num_train + num_validation + num_test = {sum(sizes.values())} is more than the "
-            f"{len(candidates)} words of {low}-{high} letters in the plays. Use e.g. --set num_train={len(candidates) // 2}."
-        )
+    if len(candidates) < len(SPLITS):
+        allowed = f"a length range with a word for every split (the plays have {len(candidates)} of {low}-{high} letters)"
+        raise config_error("min_letters", low, allowed, 5)
+    # Too few words: name the largest split, the one to shrink.
+    largest = max(SPLITS, key=sizes.get)
+    others = sum(sizes.values()) - sizes[largest]
+    why = f"words: the plays have {len(candidates):,} of {low}-{high} letters and the other splits take {others:,}"
+    at_most(config, f"num_{largest}", max(len(candidates) - others, 0), why)
     # One shuffle of token positions, seeded; the splits take consecutive blocks of it, so
     # they share no token (a frequent word still occurs in several splits, as in the text).
     order = np.random.default_rng([config["seed"], 7]).permutation(len(candidates))

@@ -157,7 +157,7 @@ def plot_distributions(letters, probabilities, lengths, words, lexicon, path, ti
     """
     from matplotlib.patches import Rectangle
 
-    from tools import style
+    from recipes.common import style
 
     num_words = len(words)
     generated = decode_letters(letters, lengths)

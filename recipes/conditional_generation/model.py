@@ -30,8 +30,8 @@ inputs are learned embeddings rather than one-hot vectors.
 import keras
 
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
-from recipes.common.config import ConfigError, check_choice, check_positive
-from recipes.conditional_generation.data import NUM_CLASS_IDS, NUM_LETTERS, NUM_PREVIOUS_IDS, PAD_TARGET, check_task
+from recipes.common.config import COMMON_RULES, boolean, choice, integer, number, ordered, positive
+from recipes.conditional_generation.data import NUM_CLASS_IDS, NUM_LETTERS, NUM_PREVIOUS_IDS, PAD_TARGET
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -56,6 +56,30 @@ DEFAULT_CONFIG = {
     "num_samples": 6,
 }
 
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "feed_previous_output": boolean(),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "class_embedding_dim": integer(1, 1024),
+    "letter_embedding_dim": integer(1, 1024),
+    # The plays' longest words have under 30 letters; max_letters is the sequence length.
+    "min_letters": integer(1, 40),
+    "max_letters": integer(1, 40),
+    # The plays have about 0.9 M word tokens; load_data checks the splits fit the chosen lengths.
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+    "temperature": number(0, 100),  # 0 is greedy
+    "num_samples": integer(1, 100),
+}
+
+
+def check_config(config):
+    """Raise ConfigError unless min_letters <= max_letters."""
+    ordered(config, "min_letters", "max_letters")
+
 
 def build_model(config):
     """The generator as trained with teacher forcing.
@@ -69,16 +93,7 @@ def build_model(config):
         "previous_letters": (batch, T) int ids of the true letter t - 1} -> (batch, T, 26)
         letter probabilities. The loss ignores padded steps (target PAD_TARGET); Keras
         reports no accuracy (it would count them), demo.evaluate reports letter_accuracy.
-
-    Raises:
-        ConfigError: an unknown cell or a non-positive size.
     """
-    check_choice("feed_previous_output", config["feed_previous_output"], (True, False))
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "class_embedding_dim", "letter_embedding_dim", "learning_rate")
-    check_task(config)
-    if config["temperature"] < 0:
-        raise ConfigError(f"Config temperature={config['temperature']!r} must be >= 0 (0 is greedy). Use e.g. --set temperature=1.0.")
 
     classes = keras.Input(shape=(None,), dtype="int32", name="letter_classes")
     inputs = {"letter_classes": classes}

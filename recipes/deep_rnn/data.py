@@ -15,10 +15,7 @@ Digits are uniform, so y_t is uniform over 0..m-1 at every step: chance accuracy
 
 import numpy as np
 
-from recipes.common.config import ConfigError
-
-# One independent random stream per split, so resizing one split leaves the others unchanged.
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
+from recipes.common.splits import SPLIT_STREAMS
 
 
 def product_sum_sequences(num_sequences, length, modulus, rng):
@@ -51,10 +48,8 @@ def load_data(config):
     Returns:
         dict with "train", "validation", "test": (x, y) as from product_sum_sequences.
     """
-    if config["modulus"] < 2:
-        raise ConfigError(f"Config modulus={config['modulus']!r} must be at least 2. Use e.g. --set modulus=5.")
     splits = {}
     for name, size in (("train", config["num_train"]), ("validation", config["num_validation"]), ("test", config["num_test"])):
-        rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[name]])
+        rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[name]])
         splits[name] = product_sum_sequences(size, config["sequence_length"], config["modulus"], rng)
     return splits

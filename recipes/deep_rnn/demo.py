@@ -80,7 +80,7 @@ def demo(model, data, config, out_dir):
     Returns:
         [path of depth.png].
     """
-    from tools import style
+    from recipes.common import style
 
     x, y = data["test"]
     modulus = config["modulus"]

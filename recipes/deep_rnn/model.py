@@ -33,7 +33,9 @@ import keras
 from keras import ops
 
 from recipes.common.cells import CELL_CHOICES, SERIALIZATION_PACKAGE, recurrent_layer, recurrent_stack
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common.config import COMMON_RULES, at_most, boolean, choice, fraction, integer, positive
+
+ARCHITECTURES = ("stacked", "deep_transition")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -54,7 +56,32 @@ DEFAULT_CONFIG = {
     "num_test": 1000,
 }
 
-ARCHITECTURES = ("stacked", "deep_transition")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "architecture": choice(*ARCHITECTURES),
+    "num_layers": integer(1, 16),
+    "units": integer(1, 4096),
+    "dropout": fraction(),
+    "skip_connections": boolean(),
+    "cell": choice(*CELL_CHOICES),
+    "modulus": integer(2, 100),
+    "sequence_length": integer(1, 10_000),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+}
+
+# Most one-hot input values (sequences x steps x 2 * modulus) one split may hold: 400 MB of float32.
+MAX_SPLIT_VALUES = 100_000_000
+
+
+def check_config(config):
+    """Raise ConfigError when a split would be too big to generate."""
+    steps, width = config["sequence_length"], 2 * config["modulus"]
+    why = f"sequences of {steps:,} steps x {width} one-hot features ({MAX_SPLIT_VALUES:,} values per split)"
+    for key in ("num_train", "num_validation", "num_test"):
+        at_most(config, key, MAX_SPLIT_VALUES // (steps * width), why)
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -77,9 +104,9 @@ class DeepTransitionCell(keras.layers.Layer):
     def __init__(self, units, depth=2, shortcut=False, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
-            raise ConfigError(f"Config units={units!r} must be a positive int. Use e.g. --set units=64.")
+            raise ValueError(f"DeepTransitionCell: units must be a positive int, got {units!r}.")
         if not isinstance(depth, int) or depth < 1:
-            raise ConfigError(f"Config num_layers={depth!r} must be at least 1 (the transition depth). Use e.g. --set num_layers=2.")
+            raise ValueError(f"DeepTransitionCell: depth must be an int >= 1, got {depth!r}.")
         self.units = units
         self.depth = depth
         self.shortcut = bool(shortcut)
@@ -136,11 +163,6 @@ def build_model(config):
 
     Input: (batch, time, 2m) one-hot digit pairs. Output: (batch, time, m) probabilities of y_t.
     """
-    check_choice("architecture", config["architecture"], ARCHITECTURES)
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "num_layers", "learning_rate")
-    if not 0.0 <= config["dropout"] < 1.0:
-        raise ConfigError(f"Config dropout={config['dropout']!r} must be in [0, 1). Use e.g. --set dropout=0.1.")
     modulus, units, num_layers = config["modulus"], config["units"], config["num_layers"]
     inputs = keras.Input(shape=(None, 2 * modulus), name="digit_pairs")
     if config["architecture"] == "deep_transition":

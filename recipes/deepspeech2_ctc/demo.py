@@ -17,6 +17,9 @@ def evaluate(model, data, config):
     return ctc.evaluate(model, data, config, split="test")
 
 
+transcribe = ctc.transcribe  # `recipe transcribe`'s hook: [(path, text)] for WAV files
+
+
 def first_layer_filters(model):
     """The first convolution's kernels as (filters, time, mel) and the strength of each.
 

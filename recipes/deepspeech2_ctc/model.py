@@ -50,7 +50,11 @@ import keras
 
 from recipes.common import ctc
 from recipes.common.cells import recurrent_layer
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.config import COMMON_RULES, integer, positive
+
+# Mel strides of the conv layers, as in DS2's 2-layer front end; only the first strides in
+# time (config time_stride, 2 in DS2 for characters).
+MEL_STRIDES = (2, 2)
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -71,32 +75,32 @@ DEFAULT_CONFIG = {
     "rnn_units": 96,
     # Beam search width for demo.evaluate (greedy decoding is reported too).
     "beam_width": 8,
-    # Data (recipes/common/ctc.py DATA_DEFAULTS): utterances per split, digits per utterance.
-    "num_train": 3000,
-    "num_validation": 300,
-    "num_test": 600,
-    "min_digits": 3,
-    "max_digits": 5,
-    # Synthesis (recipes/common/speech.py SYNTHESIS_DEFAULTS): espeak-ng rate in words per
-    # minute, pitch 0..100, white noise SNR in dB, leading silence in seconds.
-    "sample_rate": 16000,
-    "rate_min": 130,
-    "rate_max": 210,
-    "pitch_min": 25,
-    "pitch_max": 75,
-    "snr_min_db": 10.0,
-    "snr_max_db": 30.0,
-    "max_leading_silence": 0.25,
-    # Features: log-mel window and hop in ms, mel bands; longest WAV `recipe transcribe` reads.
-    "frame_ms": 25,
-    "hop_ms": 10,
-    "num_mels": 40,
-    "max_seconds": 20.0,
+    # Data (recipes/common/ctc.py DATA_DEFAULTS, shared with wav2letter): utterances per
+    # split, digits per utterance, speech synthesis (espeak-ng rate in words per minute,
+    # pitch 0..100, white noise SNR in dB, leading silence in seconds), log-mel window and
+    # hop in ms, mel bands, and the longest WAV `recipe transcribe` reads.
+    **ctc.DATA_DEFAULTS,
 }
 
-# Mel strides of the conv layers, as in DS2's 2-layer front end; only the first strides in
-# time (config time_stride, 2 in DS2 for characters).
-MEL_STRIDES = (2, 2)
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "conv_layers": integer(1, len(MEL_STRIDES)),
+    "time_stride": integer(1, 8),
+    "conv_channels": integer(1, 1024),
+    "conv_kernel_time": integer(1, 101),
+    "conv_kernel_mel": integer(1, 101),
+    "relu_clip": positive(1000.0),
+    "rnn_layers": integer(1, 16),
+    "rnn_units": integer(1, 4096),
+    "beam_width": integer(1, 64),
+    **ctc.DATA_RULES,
+}
+
+
+def check_config(config):
+    """Raise ConfigError unless the data keys fit together (ctc.check_data)."""
+    ctc.check_data(config)
 
 
 def conv_output_mels(num_mels, conv_layers):
@@ -117,13 +121,7 @@ def build_model(config):
         A compiled keras.Model from (batch, time, num_mels) log-mel features, any number of
         frames, to (batch, ceil(time / time_stride), ctc.NUM_CLASSES) logits (class 0 = CTC blank),
         with the CTC loss.
-
-    Raises:
-        ConfigError: conv_layers not 1 or 2, or a non-positive size.
     """
-    check_positive(config, "time_stride", "conv_channels", "conv_kernel_time", "conv_kernel_mel", "relu_clip", "rnn_layers", "rnn_units", "num_mels")
-    if config["conv_layers"] not in (1, 2):
-        raise ConfigError(f"Config conv_layers={config['conv_layers']!r} must be 1 or 2. Use e.g. --set conv_layers=2.")
 
     features = keras.Input(shape=(None, config["num_mels"]), name="log_mel")  # (batch, T, mels)
     # The spectrogram as a one-channel image: time x mel.

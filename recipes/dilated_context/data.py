@@ -25,22 +25,10 @@ frames), which is also where its label is measured.
 import numpy as np
 
 from recipes.common import speech
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.splits import SPLIT_STREAMS
 
 CLASSES = ("silence",) + speech.DIGIT_WORDS  # label 0 = silence, 1 + d = digit d
 SILENCE = 0
-
-
-def check_task(config):
-    """Raise ConfigError for data settings that cannot work."""
-    check_positive(config, "num_train", "num_validation", "num_test", "min_digits", "frame_ms", "hop_ms", "num_mels")
-    if config["max_digits"] < config["min_digits"]:
-        raise ConfigError(
-            f"Config max_digits={config['max_digits']!r} is below min_digits={config['min_digits']!r}. "
-            f"Use e.g. --set max_digits={config['min_digits']}."
-        )
-    if config["silence_db"] >= 0:
-        raise ConfigError(f"Config silence_db={config['silence_db']!r} must be negative (dB below the loudest frame). Use e.g. --set silence_db=-40.")
 
 
 def frame_energy_db(clean, num_frames, config):
@@ -112,7 +100,6 @@ def load_data(config):
          "classes": CLASSES, "texts", "voices", "waveforms" (noisy, clip length), "clean",
          "word_starts": {split: [...]}}. Every split has the same T. Test voices are unseen.
     """
-    check_task(config)
     rng = np.random.default_rng([config["seed"], 3])
     counts = {"train": config["num_train"], "validation": config["num_validation"], "test": config["num_test"]}
     texts = {split: speech.digit_strings(rng, n, config["min_digits"], config["max_digits"]) for split, n in counts.items()}
@@ -120,7 +107,7 @@ def load_data(config):
     longest = max(len(w) for s in sets.values() for w in s["waveforms"])
     data = {"classes": CLASSES, "texts": {}, "voices": {}, "waveforms": {}, "clean": {}, "word_starts": {}}
     for split, s in sets.items():
-        noise_rng = np.random.default_rng([config["seed"], speech.SPLIT_STREAMS[split], 13])
+        noise_rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[split], 13])
         waveforms = [_extend_with_noise(w, c, longest, noise_rng) for w, c in zip(s["waveforms"], s["clean"])]
         features, lengths = speech.log_mel(waveforms, config)
         num_frames = features.shape[1]

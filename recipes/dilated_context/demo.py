@@ -147,7 +147,7 @@ def plot_labels(features, bands, captions, path, title, hop_ms):
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from tools import style
+    from recipes.common import style
 
     colours = ["#e8e8e8"] + [
         "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",

@@ -37,8 +37,10 @@ Deviations from the paper:
 
 import keras
 
-from recipes.common.config import check_positive
-from recipes.dilated_context.data import CLASSES, check_task
+from recipes.common import speech
+from recipes.common.cells import SERIALIZATION_PACKAGE
+from recipes.common.config import COMMON_RULES, boolean, integer, number, ordered
+from recipes.dilated_context.data import CLASSES
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -50,32 +52,48 @@ DEFAULT_CONFIG = {
     "identity_init": True,  # the paper's identity initialisation of the module (else Glorot)
     "channels": 32,  # feature maps of the front end and of every module layer
     "front_layers": 3,  # 3-wide convolutions of the front end
-    # Data: digit strings per split and their length, synthesis (speech.SYNTHESIS_DEFAULTS), features.
+    # Data: digit strings per split and their length, synthesis (speech.SYNTHESIS_DEFAULTS),
+    # features (speech.FEATURE_DEFAULTS).
     "num_train": 2000,
     "num_validation": 200,
     "num_test": 400,
     "min_digits": 3,
     "max_digits": 5,
-    "sample_rate": 16000,
-    "rate_min": 130,
-    "rate_max": 210,
-    "pitch_min": 25,
-    "pitch_max": 75,
-    "snr_min_db": 10.0,
-    "snr_max_db": 30.0,
-    "max_leading_silence": 0.25,
-    "frame_ms": 25,
-    "hop_ms": 10,
-    "num_mels": 40,
+    **speech.SYNTHESIS_DEFAULTS,
+    **speech.FEATURE_DEFAULTS,
     "silence_db": -40.0,  # a clean frame this far below the utterance's loudest frame is quiet
 }
+
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "context_module": boolean(),
+    "identity_init": boolean(),
+    "channels": integer(1, 1024),
+    "front_layers": integer(1, 16),
+    "num_train": integer(1, 20_000),
+    "num_validation": integer(1, 5_000),
+    "num_test": integer(1, 5_000),
+    "min_digits": integer(1, 10),
+    "max_digits": integer(1, 10),
+    **speech.SYNTHESIS_RULES,
+    **speech.FEATURE_RULES,
+    "silence_db": number(-200, 0, high_open=True),  # dB below the loudest frame: negative
+}
+
+
+def check_config(config):
+    """Raise ConfigError unless the digit and synthesis ranges are ordered and the data fits in memory."""
+    ordered(config, "min_digits", "max_digits")
+    speech.check_synthesis(config)
+    speech.check_amount(config, config["max_digits"])
+
 
 # The basic context module of Yu & Koltun (Table 1), without its final 1x1 layer.
 MODULE_DILATIONS = (1, 1, 2, 4, 8, 16, 1)
 KERNEL_SIZE = 3
 
 
-@keras.saving.register_keras_serializable(package="rnn_recipes")
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class ConvIdentity(keras.initializers.Initializer):
     """Identity initialisation of a 1-D convolution kernel (Yu & Koltun, section 3).
 
@@ -112,12 +130,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, T, num_mels) log-mel frames to (batch, T, 11)
         class probabilities per frame (0 = silence, 1 + d = digit d). T may be any length.
-
-    Raises:
-        ConfigError: a non-positive size or an impossible data setting.
     """
-    check_positive(config, "channels", "front_layers", "learning_rate")
-    check_task(config)
     channels = config["channels"]
 
     frames = keras.Input(shape=(None, config["num_mels"]), name="log_mel_frames")  # (batch, T, mels)

@@ -26,13 +26,27 @@ import functools
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_choice
+from recipes.common.config import config_error
 
 SERIES_CHOICES = ("mackey_glass", "sunspots")
+SUNSPOTS_LENGTH = 309  # yearly values 1700-2008
+MACKEY_GLASS_DT = 0.1  # the Runge-Kutta step; sample_step is a multiple of it
+
+
+def check_sample_step(sample_step, dt=MACKEY_GLASS_DT):
+    """Raise ConfigError unless sample_step is a positive multiple of dt."""
+    every = int(round(sample_step / dt))
+    if every < 1 or abs(every * dt - sample_step) > 1e-9:
+        raise config_error("sample_step", sample_step, f"a positive multiple of {dt:g}", 1.0)
+
+
+def series_size(config):
+    """Samples in the configured series, known without loading it."""
+    return SUNSPOTS_LENGTH if config["series"] == "sunspots" else config["series_length"]
 
 
 @functools.lru_cache(maxsize=4)
-def mackey_glass(length, sample_step=1.0, tau=17.0, dt=0.1, transient=1000.0):
+def mackey_glass(length, sample_step=1.0, tau=17.0, dt=MACKEY_GLASS_DT, transient=1000.0):
     """The Mackey-Glass series with beta = 0.2, gamma = 0.1, n = 10.
 
     Args:
@@ -46,9 +60,8 @@ def mackey_glass(length, sample_step=1.0, tau=17.0, dt=0.1, transient=1000.0):
         float64 array of shape (length,) (read-only: it is cached).
     """
     delay = int(round(tau / dt))
+    check_sample_step(sample_step, dt)
     every = int(round(sample_step / dt))
-    if every < 1 or abs(every * dt - sample_step) > 1e-9:
-        raise ConfigError(f"Config sample_step={sample_step!r} must be a positive multiple of {dt}. Use e.g. --set sample_step=1.0.")
     steps = int(round(transient / dt)) + length * every
 
     def derivative(x, x_delayed):
@@ -83,7 +96,6 @@ def sunspots():
 
 def load_series(config):
     """(time axis, raw series, time unit label) for config["series"]."""
-    check_choice("series", config["series"], SERIES_CHOICES)
     if config["series"] == "sunspots":
         years, values = sunspots()
         return years, values, "year"
@@ -137,21 +149,11 @@ def load_data(config):
         "time_unit": axis label; "mean", "std": the standardisation (training part);
         "validation_start", "test_start": split indices into the series.
 
-    Raises:
-        ConfigError: the training part is too short for one window.
+    The windows must fit the training part (the model's check_config).
     """
     time, raw, time_unit = load_series(config)
     washout, window, horizon = config["washout"], config["window"], config["horizon"]
-    for key in ("washout", "window", "horizon"):
-        if config[key] < (0 if key == "washout" else 1):
-            raise ConfigError(f"Config {key}={config[key]!r} is too small. Use e.g. --set {key}=10.")
     validation_start, test_start = split_points(len(raw), config["validation_fraction"], config["test_fraction"])
-    if validation_start - horizon < washout + window or validation_start - washout - horizon < 1:
-        raise ConfigError(
-            f"Config window={window} + washout={washout} + horizon={horizon} do not fit the {validation_start} "
-            f"training samples of series={config['series']!r}. Use e.g. --set window={max(1, (validation_start - horizon) // 4)} "
-            f"--set washout={max(0, (validation_start - horizon) // 8)}."
-        )
     mean, std = raw[:validation_start].mean(), raw[:validation_start].std()
     series = (raw - mean) / std
     return {

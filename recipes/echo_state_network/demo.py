@@ -98,7 +98,7 @@ def demo(model, data, config, out_dir):
     Returns:
         [path of prediction.png].
     """
-    from tools import style
+    from recipes.common import style
 
     x, y = data["test"]
     predicted = model.predict(x, verbose=0)[0, :, 0]

@@ -19,15 +19,15 @@ for comparing accuracy and training time.
 
 How the readout is trained: the papers fit W_out by ridge regression in closed form,
 W_out = Y X^T (X X^T + penalty I)^-1 over the collected reservoir states X. With
-`readout=ridge` (the default) `build_model` does exactly that on the training split
-(through `load_data(config)`, deterministic) and freezes the readout, so `model.fit`
-has nothing left to update: its epochs only report the losses. With `readout=gradient`
+`readout=ridge` (the default) `build_model` leaves the readout frozen and `prepare`
+(which the runner calls with the data before `model.fit`) does exactly that on the
+training split, so `model.fit` has nothing left to update: its epochs only report the losses. With `readout=gradient`
 the Dense readout is trained by `model.fit` (Adam on the mean squared error) instead:
 the same least-squares problem solved iteratively, which converges slowly because
 reservoir states are strongly correlated (see the README for both).
 
 Deviations:
-- The readout solve happens in `build_model` (it needs the training data), not in a
+- The readout solve happens in `prepare` (it needs the training data), not in a
   training loop; run.json's `train_seconds` therefore leaves it out (`wall_seconds`
   counts it).
 - The readout sees [s_t, reservoir state], as in Jaeger's W_out [u; x]; there is no
@@ -38,14 +38,16 @@ Deviations:
   keras.ops only. The ridge solve is NumPy too (it is training, not the model).
 """
 
-import warnings
-
 import keras
 import numpy as np
 from keras import ops
 
 from recipes.common.cells import SERIALIZATION_PACKAGE, recurrent_layer
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common.config import COMMON_RULES, at_most, choice, config_error, fraction, integer, number, positive
+from recipes.echo_state_network.data import MACKEY_GLASS_DT, SERIES_CHOICES, check_sample_step, series_size, split_points
+
+MODEL_CHOICES = ("esn", "lstm")
+READOUT_CHOICES = ("ridge", "gradient")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -72,11 +74,52 @@ DEFAULT_CONFIG = {
     "free_run_steps": 400,
 }
 
-# With readout=ridge nothing is left for model.fit to train, which Keras warns about; that is the point here.
-warnings.filterwarnings("ignore", message="The model does not have any trainable weights", category=UserWarning)
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "model": choice(*MODEL_CHOICES),
+    "readout": choice(*READOUT_CHOICES),
+    "ridge_penalty": number(0, 1e6),
+    "series": choice(*SERIES_CHOICES),
+    "series_length": integer(100, 200_000),  # mackey_glass only; sunspots has its own length
+    "sample_step": number(0.1, 100),  # a multiple of the integration step 0.1 (check_config)
+    "validation_fraction": number(0, 0.5, low_open=True),
+    "test_fraction": number(0, 0.5, low_open=True),
+    "horizon": integer(1, 10_000),
+    "washout": integer(0, 10_000),
+    "window": integer(1, 100_000),
+    # The reservoir's spectral radius needs the eigenvalues of a units x units matrix.
+    "units": integer(1, 4096),
+    "spectral_radius": positive(10.0),
+    "leak_rate": number(0, 1, low_open=True),
+    "input_scaling": positive(100.0),
+    "sparsity": fraction(),
+    "lstm_units": integer(1, 4096),
+    "free_run_steps": integer(0, 100_000),  # 0: no free-running generation
+}
 
-MODEL_CHOICES = ("esn", "lstm")
-READOUT_CHOICES = ("ridge", "gradient")
+# Mackey-Glass Runge-Kutta steps (a Python loop) and ridge design values (float64) a run may need.
+MAX_INTEGRATION_STEPS = 2_000_000
+MAX_READOUT_VALUES = 100_000_000
+
+
+def check_config(config):
+    """Raise ConfigError unless sample_step is a multiple of 0.1, the windows fit the training
+    part of the series, and the series and reservoir are small enough to integrate and solve."""
+    if config["series"] == "mackey_glass":
+        check_sample_step(config["sample_step"])
+        every = round(config["sample_step"] / MACKEY_GLASS_DT)
+        why = f"samples at sample_step={config['sample_step']:g} ({MAX_INTEGRATION_STEPS:,} integration steps)"
+        at_most(config, "series_length", MAX_INTEGRATION_STEPS // every, why)
+        if config["model"] == "esn":
+            why = f"samples for a reservoir of {config['units']:,} units ({MAX_READOUT_VALUES:,} readout features)"
+            at_most(config, "series_length", MAX_READOUT_VALUES // (config["units"] + 2), why)
+    # A training window holds washout + window inputs and reaches `horizon` further for its targets.
+    training, _ = split_points(series_size(config), config["validation_fraction"], config["test_fraction"])
+    washout, horizon = config["washout"], config["horizon"]
+    about = f"for the {training:,} training samples of series={config['series']}"
+    at_most(config, "horizon", training - 1, about)
+    at_most(config, "washout", training - horizon - 1, f"{about} with horizon={horizon}")
+    at_most(config, "window", training - horizon - washout, f"{about} with washout={washout} and horizon={horizon}")
 
 
 def reservoir_matrices(units, input_dim, spectral_radius, input_scaling, sparsity, seed):
@@ -102,7 +145,7 @@ def reservoir_matrices(units, input_dim, spectral_radius, input_scaling, sparsit
     recurrent[rng.random((units, units)) < sparsity] = 0.0
     radius = np.max(np.abs(np.linalg.eigvals(recurrent)))
     if radius == 0.0:
-        raise ConfigError(f"Config sparsity={sparsity!r} left the {units}x{units} reservoir without cycles (spectral radius 0). Use e.g. --set sparsity=0.9.")
+        raise config_error("sparsity", sparsity, f"a value that leaves the {units}x{units} reservoir some cycles (this draw has spectral radius 0)", 0.9)
     recurrent *= spectral_radius / radius
     input_kernel = rng.uniform(-input_scaling, input_scaling, size=(input_dim, units))
     bias = rng.uniform(-input_scaling, input_scaling, size=(units,))
@@ -135,14 +178,11 @@ class ReservoirCell(keras.layers.Layer):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
-            raise ConfigError(f"Config units={units!r} must be a positive int (the reservoir size). Use e.g. --set units=300.")
-        if not 0.0 < leak_rate <= 1.0:
-            raise ConfigError(f"Config leak_rate={leak_rate!r} must be in (0, 1]. Use e.g. --set leak_rate=0.3.")
-        if not 0.0 <= sparsity < 1.0:
-            raise ConfigError(f"Config sparsity={sparsity!r} must be in [0, 1). Use e.g. --set sparsity=0.9.")
-        if spectral_radius <= 0 or input_scaling <= 0:
-            raise ConfigError(
-                f"Config spectral_radius={spectral_radius!r} and input_scaling={input_scaling!r} must be > 0. Use e.g. --set spectral_radius=0.9."
+            raise ValueError(f"ReservoirCell: units must be a positive int, got {units!r}.")
+        if not (0.0 < leak_rate <= 1.0 and 0.0 <= sparsity < 1.0 and spectral_radius > 0 and input_scaling > 0):
+            raise ValueError(
+                f"ReservoirCell: needs 0 < leak_rate <= 1, 0 <= sparsity < 1, spectral_radius > 0 and input_scaling > 0, "
+                f"got {leak_rate!r}, {sparsity!r}, {spectral_radius!r}, {input_scaling!r}."
             )
         self.units = units
         self.spectral_radius = float(spectral_radius)
@@ -200,20 +240,27 @@ def ridge_readout(features, targets, penalty):
     return weights[1:].astype("float32"), weights[0].astype("float32")
 
 
-def fit_ridge_readout(model, config):
-    """Set `model`'s readout to the ridge solution on the training split, and freeze it.
+def fit_ridge_readout(model, train, config):
+    """Set `model`'s readout to the ridge solution on the training windows `train` = (x, y).
 
-    Runs the fixed reservoir over the training windows of `load_data(config)` (the same
-    windows model.fit sees), collects [s_t, h_t] after the washout, and solves for W_out.
+    Runs the fixed reservoir over the training windows (the same windows model.fit sees),
+    collects [s_t, h_t] after the washout, and solves for W_out.
     """
-    from recipes.echo_state_network.data import load_data
-
-    x, y = load_data(config)["train"]
+    x, y = train
     collect = keras.Model(model.inputs, model.get_layer("washout").output)
     features = collect.predict(x, batch_size=config["batch_size"], verbose=0)  # (windows, window, 1 + N)
     readout = model.get_layer("readout")
     readout.set_weights(list(ridge_readout(features.reshape(-1, features.shape[-1]), y.reshape(-1), config["ridge_penalty"])))
-    readout.trainable = False
+
+
+def prepare(model, data, config):
+    """Before `model.fit`: with model=esn and readout=ridge, solve the readout on data["train"].
+
+    The readout is frozen by build_model, so fit leaves the solution as it is. Other
+    configs need nothing here.
+    """
+    if config["model"] == "esn" and config["readout"] == "ridge":
+        fit_ridge_readout(model, data["train"], config)
 
 
 def build_model(config):
@@ -221,15 +268,9 @@ def build_model(config):
 
     Input: (batch, washout + steps, 1) standardised series. Output: (batch, steps, 1), the
     prediction of s_{t+horizon} at every step after the `washout` first ones. With
-    model=esn and readout=ridge the readout is already solved (and frozen) on return.
+    model=esn and readout=ridge the readout is frozen and still untrained: `prepare`
+    solves it from the data.
     """
-    check_choice("model", config["model"], MODEL_CHOICES)
-    check_choice("readout", config["readout"], READOUT_CHOICES)
-    check_positive(config, "learning_rate", "units", "lstm_units")
-    if config["washout"] < 0 or config["ridge_penalty"] < 0:
-        raise ConfigError(
-            f"Config washout={config['washout']!r} and ridge_penalty={config['ridge_penalty']!r} must be >= 0. Use e.g. --set washout=100."
-        )
     inputs = keras.Input(shape=(None, 1), name="series")
     if config["model"] == "esn":
         cell = ReservoirCell(
@@ -251,6 +292,7 @@ def build_model(config):
     outputs = keras.layers.Dense(1, name="readout")(features)
     model = keras.Model(inputs, outputs, name=f"echo_state_network_{config['model']}")
     if config["model"] == "esn" and config["readout"] == "ridge":
-        fit_ridge_readout(model, config)
+        # Solved in closed form by `prepare`; nothing is left for model.fit to train.
+        model.get_layer("readout").trainable = False
     model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]), loss="mse")
     return model

@@ -10,26 +10,13 @@ one-hot over the 11 ids, targets are ids 0..9 (the delimiter is never a target).
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.splits import SPLIT_STREAMS
 
 BLANK = 9
 DELIMITER = 10
 NUM_DIGITS = 9  # digits 0..8
 NUM_INPUT_SYMBOLS = 11  # 9 digits + blank + delimiter
 NUM_OUTPUT_CLASSES = 10  # 9 digits + blank
-
-# One random stream per split: resizing one split leaves the others' sequences unchanged.
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
-
-
-def check_task(config):
-    """Raise ConfigError unless num_digits, blank_separation and the split sizes make a task."""
-    check_positive(config, "num_digits", "num_train", "num_validation", "num_test")
-    if config["blank_separation"] < 0:
-        raise ConfigError(
-            f"Config blank_separation={config['blank_separation']!r} must be >= 0. Use e.g. --set blank_separation=20."
-        )
-
 
 def sequence_length(num_digits, blank_separation):
     """Steps in one sequence: the digits, the gap, the delimiter, then the recall steps."""
@@ -73,11 +60,10 @@ def load_data(config):
         dict with "train", "validation", "test": (x float32 (N, T, 11) one-hot, y int32 (N, T) ids),
         and "test_symbols": int32 (num_test, T) input ids, for the demo's labels.
     """
-    check_task(config)
     seed = config["seed"]
 
     def split(name, num_sequences):
-        rng = np.random.default_rng([seed, _SPLIT_STREAMS[name]])
+        rng = np.random.default_rng([seed, SPLIT_STREAMS[name]])
         return recall_sequences(num_sequences, config["num_digits"], config["blank_separation"], rng)
 
     train_inputs, train_targets = split("train", config["num_train"])

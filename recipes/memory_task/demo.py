@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from recipes.common import style
 from recipes.memory_task.data import BLANK, DELIMITER, NUM_DIGITS
-from tools import style
 
 
 def recall_accuracy(probabilities, targets, num_digits):

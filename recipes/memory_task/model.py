@@ -20,11 +20,13 @@ Deviations from the paper:
   comparison the default 0.005, at which the basic RNN trains stably at short gaps.
 """
 
+import logging
+
 import keras
 
 from recipes.common.cells import CELL_CHOICES, matched_units, recurrent_parameter_count, recurrent_layer
-from recipes.common.config import check_choice
-from recipes.memory_task.data import NUM_INPUT_SYMBOLS, NUM_OUTPUT_CLASSES, check_task
+from recipes.common.config import COMMON_RULES, at_most, boolean, choice, integer, positive
+from recipes.memory_task.data import NUM_INPUT_SYMBOLS, NUM_OUTPUT_CLASSES, sequence_length
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -42,6 +44,29 @@ DEFAULT_CONFIG = {
     "num_test": 1000,
 }
 
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "match_params": boolean(),
+    "num_digits": integer(1, 1000),
+    "blank_separation": integer(0, 10_000),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+}
+
+# Most steps (sequences x length) one split may hold: about 900 MB of one-hot float32 inputs.
+MAX_SPLIT_STEPS = 20_000_000
+
+
+def check_config(config):
+    """Raise ConfigError when a split would be too big to generate."""
+    steps = sequence_length(config["num_digits"], config["blank_separation"])
+    for key in ("num_train", "num_validation", "num_test"):
+        at_most(config, key, MAX_SPLIT_STEPS // steps, f"sequences of {steps:,} steps ({MAX_SPLIT_STEPS:,} steps per split)")
+
 
 def _parameter_count(cell, units):
     """Weights of the recurrent layer plus the Dense readout: what match_params equalises."""
@@ -56,18 +81,12 @@ def build_model(config):
 
     Returns:
         A compiled keras.Model, (batch, T, 11) one-hot symbols -> (batch, T, 10) probabilities.
-
-    Raises:
-        ConfigError: an unknown cell or an impossible task size.
     """
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_choice("match_params", config["match_params"], (True, False))
-    check_task(config)
     units = config["units"]
     if config["match_params"]:
         # LSTMs keep `units`; the basic RNN gets about twice as many, the GRU about 15% more.
         units = matched_units(config["cell"], "lstm", units, NUM_INPUT_SYMBOLS, NUM_OUTPUT_CLASSES)
-    print(
+    logging.getLogger(__name__).info(
         f"memory_task: {config['cell']} with {units} units has {_parameter_count(config['cell'], units):,} parameters; "
         f"our lstm with {config['units']} units has {_parameter_count('lstm', config['units']):,}"
     )

@@ -23,31 +23,8 @@ Example (M = 4, K = 2):
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.splits import SPLIT_STREAMS
 from recipes.common.teacher_forcing import shift_right
-
-# One random stream per split, so resizing one split leaves the others unchanged.
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
-
-
-def check_task(config):
-    """Raise ConfigError unless the counter task in `config` is well formed.
-
-    Args:
-        config: dict with sequence_length, counter_modulus, output_levels, tick_probability,
-            num_train, num_validation, num_test.
-    """
-    check_positive(config, "sequence_length", "counter_modulus", "output_levels", "num_train", "num_validation", "num_test")
-    modulus, levels = config["counter_modulus"], config["output_levels"]
-    if modulus % levels:
-        raise ConfigError(
-            f"Config output_levels={levels!r} must divide counter_modulus={modulus!r}, so every level covers "
-            f"the same number of counts. Use e.g. --set output_levels={modulus} or --set output_levels=1."
-        )
-    if not 0.0 < config["tick_probability"] < 1.0:
-        raise ConfigError(
-            f"Config tick_probability={config['tick_probability']!r} must be strictly between 0 and 1. Use e.g. --set tick_probability=0.5."
-        )
 
 
 def counter_sequences(num_sequences, length, modulus, levels, tick_probability, rng):
@@ -95,17 +72,18 @@ def load_data(config):
     """Generate the train, validation and test splits.
 
     Args:
-        config: dict with seed, model and the task keys of `check_task`.
+        config: dict with seed, model, sequence_length, counter_modulus, output_levels,
+            tick_probability, num_train, num_validation, num_test (checked by the model's
+            CONFIG_RULES and check_config).
 
     Returns:
         dict with "train", "validation", "test": (x, y), x the dict of `model_inputs`,
         y int32 (N, T) output levels; "test_ticks" and "test_counter": int32 (num_test, T),
         for the demo.
     """
-    check_task(config)
     data = {}
     for name in ("train", "validation", "test"):
-        rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[name]])
+        rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[name]])
         ticks, counter, outputs = counter_sequences(
             config[f"num_{name}"], config["sequence_length"], config["counter_modulus"], config["output_levels"],
             config["tick_probability"], rng,

@@ -145,7 +145,7 @@ def plot_sequences(ticks, counter, outputs, teacher_forced, free, levels, path, 
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     num_sequences, length = outputs.shape
     steps = np.arange(length)

@@ -38,8 +38,9 @@ Deviations from the sources:
 import keras
 
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
-from recipes.common.config import check_choice, check_positive
-from recipes.output_recurrence.data import check_task
+from recipes.common.config import COMMON_RULES, at_most, choice, config_error, integer, number, positive
+
+MODEL_CHOICES = ("output_recurrence", "hidden_recurrence")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -62,7 +63,35 @@ DEFAULT_CONFIG = {
     "num_test": 1000,
 }
 
-MODEL_CHOICES = ("output_recurrence", "hidden_recurrence")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "model": choice(*MODEL_CHOICES),
+    "units": integer(1, 4096),
+    "cell": choice(*CELL_CHOICES),
+    "sequence_length": integer(1, 10_000),
+    "counter_modulus": integer(1, 1000),
+    "output_levels": integer(1, 1000),  # must divide counter_modulus (check_config)
+    "tick_probability": number(0, 1, low_open=True, high_open=True),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+}
+
+# Most input values (sequences x steps x (1 + output_levels)) one split may hold: 400 MB of float32.
+MAX_SPLIT_VALUES = 100_000_000
+
+
+def check_config(config):
+    """Raise ConfigError unless output_levels divides counter_modulus and every split fits in memory."""
+    modulus, levels = config["counter_modulus"], config["output_levels"]
+    if modulus % levels:
+        # Every level must cover the same number of counts.
+        raise config_error("output_levels", levels, f"a divisor of counter_modulus={modulus}", modulus)
+    steps, width = config["sequence_length"], 1 + levels
+    why = f"sequences of {steps:,} steps x {width} input features ({MAX_SPLIT_VALUES:,} values per split)"
+    for key in ("num_train", "num_validation", "num_test"):
+        at_most(config, key, MAX_SPLIT_VALUES // (steps * width), why)
 
 
 def build_model(config):
@@ -70,21 +99,14 @@ def build_model(config):
 
     Args:
         config: dict with model, units, cell, learning_rate, global_clipnorm and the task
-            keys of data.check_task.
+            keys of data.load_data.
 
     Returns:
         A compiled keras.Model. output_recurrence: inputs {"ticks": (batch, T, 1),
         "previous_output": (batch, T, K) one-hot true y_{t-1}} -> (batch, T, K) level
         probabilities, every step computed independently of the others.
         hidden_recurrence: {"ticks"} -> (batch, T, K) through a recurrent layer.
-
-    Raises:
-        ConfigError: an unknown model or cell, or an ill-formed task.
     """
-    check_choice("model", config["model"], MODEL_CHOICES)
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "learning_rate")
-    check_task(config)
     levels = config["output_levels"]
 
     # Time is left unknown, so one model reads sequences of any length.

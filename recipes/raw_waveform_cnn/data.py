@@ -16,7 +16,7 @@ scale): the model normalizes each clip itself, so it reads any WAV file the same
 import numpy as np
 
 from recipes.common import speech
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.splits import SPLIT_STREAMS
 
 WORDS = speech.COMMAND_WORDS
 SPLITS = ("train", "validation", "test")
@@ -27,22 +27,9 @@ def clip_length(config):
     return int(round(config["clip_seconds"] * config["sample_rate"]))
 
 
-def check_data(config):
-    """Raise ConfigError unless the split sizes and clip length in `config` can be used."""
-    check_positive(config, "num_train", "num_validation", "num_test", "clip_seconds", "sample_rate")
-    for split in SPLITS:
-        count = config[f"num_{split}"]
-        if count % len(WORDS):
-            fixed = max(len(WORDS), round(count / len(WORDS)) * len(WORDS))
-            raise ConfigError(
-                f"Config num_{split}={count!r} must be a multiple of {len(WORDS)} (the number of words, "
-                f"each spoken equally often). Use e.g. --set num_{split}={fixed}."
-            )
-
-
 def word_list(count, seed, split):
     """`count` words, each of WORDS equally often, in a seeded random order."""
-    rng = np.random.default_rng([seed, speech.SPLIT_STREAMS[split]])
+    rng = np.random.default_rng([seed, SPLIT_STREAMS[split]])
     labels = rng.permutation(np.arange(count) % len(WORDS))
     return [WORDS[i] for i in labels]
 
@@ -68,7 +55,6 @@ def load_data(config):
         waveforms padded to clip_seconds, y int32 (N,) word indices into WORDS; "words":
         WORDS; "test_voices": the "accent+variant" voice of each test clip.
     """
-    check_data(config)
     texts = {split: word_list(config[f"num_{split}"], config["seed"], split) for split in SPLITS}
     sets = speech.synthesize_sets(texts, config, "raw_waveform_words")
     length = clip_length(config)

@@ -82,7 +82,7 @@ def plot_filterbank(initial, trained, config, path):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     rate = config["sample_rate"]
     fig, axes = style.subplots(1, 3, figsize=(14.5, 4.6), gridspec_kw={"wspace": 0.62})
@@ -132,7 +132,7 @@ def plot_filter_examples(trained, config, path, count=6):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     rate = config["sample_rate"]
     frequencies, db, peaks, order = frequency_responses(trained, rate)
@@ -166,7 +166,7 @@ def plot_confusion(probabilities, labels, words, path, title):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     n = len(words)
     counts = np.zeros((n, n), dtype=int)

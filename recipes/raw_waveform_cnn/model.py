@@ -50,10 +50,16 @@ Deviations from the sources:
   blocks of 64-128-256 channels (the brief run halves them).
 """
 
+import math
+
 import keras
 
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common import speech
+from recipes.common.config import COMMON_RULES, at_most, choice, config_error, fraction, integer, number, ordered, positive
 from recipes.raw_waveform_cnn.data import WORDS, clip_length
+
+FRONT_ENDS = ("raw", "log_mel")
+MEL_WINDOW_MS = 25.0  # analysis window of the log-mel front end
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -77,21 +83,34 @@ DEFAULT_CONFIG = {
     "num_validation": 400,
     "num_test": 1000,
     "clip_seconds": 1.0,
-    # Synthesis (recipes/common/speech.py SYNTHESIS_DEFAULTS): 8 kHz is enough for a
-    # raw-waveform model; espeak-ng rate in words per minute, pitch 0..100, white noise
-    # SNR in dB, leading silence in seconds.
+    # Synthesis (recipes/common/speech.py SYNTHESIS_DEFAULTS: espeak-ng rate in words per
+    # minute, pitch 0..100, white noise SNR in dB, leading silence in seconds), at 8 kHz:
+    # enough for a raw-waveform model.
+    **speech.SYNTHESIS_DEFAULTS,
     "sample_rate": 8000,
-    "rate_min": 130,
-    "rate_max": 210,
-    "pitch_min": 25,
-    "pitch_max": 75,
-    "snr_min_db": 10.0,
-    "snr_max_db": 30.0,
-    "max_leading_silence": 0.25,
 }
 
-FRONT_ENDS = ("raw", "log_mel")
-MEL_WINDOW_MS = 25.0  # analysis window of the log-mel front end
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "front_end": choice(*FRONT_ENDS),
+    "num_filters": integer(1, 1024),
+    "filter_ms": positive(1000.0),
+    "stride_ms": positive(1000.0),
+    "frame_ms": positive(1000.0),  # at least stride_ms (check_config)
+    # Each block halves the frames and doubles the channels (check_config bounds both).
+    "num_blocks": integer(1, 10),
+    "channels": integer(1, 1024),
+    "dropout": fraction(),
+    # Multiples of the 20 words (check_config).
+    "num_train": integer(len(WORDS), 20_000),
+    "num_validation": integer(len(WORDS), 5_000),
+    "num_test": integer(len(WORDS), 5_000),
+    "clip_seconds": number(0.1, 10),
+    **speech.SYNTHESIS_RULES,
+}
+
+WIDEST_BLOCK = 8192  # channels of the last conv block
+MAX_SAMPLES = 250_000_000  # clip samples over all splits: 1 GB of float32
 
 
 def samples(config, key):
@@ -99,23 +118,25 @@ def samples(config, key):
     return max(1, int(round(config[key] * config["sample_rate"] / 1000)))
 
 
-def check_model(config):
-    """Raise ConfigError unless the model keys of `config` can be used."""
-    check_choice("front_end", config["front_end"], FRONT_ENDS)
-    check_positive(config, "num_filters", "filter_ms", "stride_ms", "frame_ms", "num_blocks", "channels")
-    if not 0.0 <= config["dropout"] < 1.0:
-        raise ConfigError(f"Config dropout={config['dropout']!r} must be in [0, 1). Use e.g. --set dropout=0.2.")
-    if config["frame_ms"] < config["stride_ms"]:
-        raise ConfigError(
-            f"Config frame_ms={config['frame_ms']!r} must be >= stride_ms={config['stride_ms']!r} "
-            "(a frame pools several filter outputs). Use e.g. --set frame_ms=8.0."
-        )
+def check_config(config):
+    """Raise ConfigError unless the split sizes, the clip and the front end fit together."""
+    for key in ("num_train", "num_validation", "num_test"):
+        count = config[key]
+        if count % len(WORDS):
+            # Each word is spoken equally often.
+            raise config_error(key, count, f"a multiple of {len(WORDS)} (the number of words)", max(len(WORDS), round(count / len(WORDS)) * len(WORDS)))
+    speech.check_synthesis(config)
+    speech.check_amount(config, 1)
+    total = config["num_train"] + config["num_validation"] + config["num_test"]
+    seconds = math.floor(100 * MAX_SAMPLES / total / config["sample_rate"]) / 100
+    at_most(config, "clip_seconds", seconds, f"for {total:,} clips at {config['sample_rate']:,} Hz ({MAX_SAMPLES:,} samples)")
+    # A frame pools several filter outputs.
+    ordered(config, "stride_ms", "frame_ms")
     frames = clip_length(config) // samples(config, "frame_ms")
-    if frames < 2 ** config["num_blocks"]:
-        raise ConfigError(
-            f"Config num_blocks={config['num_blocks']!r} halves the {frames} frames of a clip too often. "
-            "Use e.g. --set num_blocks=3."
-        )
+    if frames < 2:
+        raise config_error("frame_ms", config["frame_ms"], f"at most {500 * config['clip_seconds']:g} (two frames of a clip of clip_seconds={config['clip_seconds']:g})", 8.0)
+    at_most(config, "num_blocks", frames.bit_length() - 1, f"for the {frames} frames of a clip (each block halves them)")
+    at_most(config, "channels", WIDEST_BLOCK // 2 ** (config["num_blocks"] - 1), f"for {config['num_blocks']} blocks that double it (at most {WIDEST_BLOCK:,} in the last)")
 
 
 def raw_front_end(waveform, config):
@@ -172,11 +193,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, samples, 1) waveforms to (batch, 20) word
         probabilities.
-
-    Raises:
-        ConfigError: an unknown front end or an unusable size.
     """
-    check_model(config)
     waveform = keras.Input(shape=(clip_length(config), 1), name="waveform")
     # Parameter-free: zero mean, unit variance over each clip's samples. The small epsilon
     # (Keras' default 1e-3 is comparable to a quiet clip's variance) keeps it gain-invariant.

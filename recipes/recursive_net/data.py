@@ -117,14 +117,6 @@ def load_data(config):
         {"train", "validation", "test": (x, y)} with y the (n,) int32 value mod 10;
         "test_by_depth": {depth: (x, y)} and "test_trees": the test expression trees.
     """
-    from recipes.common.config import ConfigError, check_choice
-
-    check_choice("model", config["model"], ("tree", "chain"))
-    if not 1 <= config["train_depth"] <= config["test_depth"] <= 6:
-        raise ConfigError(
-            f"Config train_depth={config['train_depth']} and test_depth={config['test_depth']} must satisfy "
-            "1 <= train_depth <= test_depth <= 6. Use e.g. --set train_depth=3 --set test_depth=4."
-        )
     rng = np.random.default_rng(config["seed"])
     train_depths = list(range(1, config["train_depth"] + 1))
     train = sample(rng, config["num_train"], train_depths)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from recipes.common import style
 from recipes.recursive_net.data import to_nodes, value
-from tools import style
 
 
 def accuracy(model, split, batch_size):

@@ -32,8 +32,11 @@ softmax.
 import keras
 from keras import ops
 
-from recipes.common.cells import recurrent_layer
+from recipes.common.cells import CELL_CHOICES, SERIALIZATION_PACKAGE, recurrent_layer
+from recipes.common.config import COMMON_RULES, choice, config_error, integer, ordered
 from recipes.recursive_net.data import SYMBOLS, max_nodes, string_length
+
+MODEL_CHOICES = ("tree", "chain")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -51,8 +54,31 @@ DEFAULT_CONFIG = {
     "num_test": 2000,
 }
 
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "model": choice(*MODEL_CHOICES),
+    "units": integer(1, 4096),
+    "hidden_units": integer(1, 4096),
+    "cell": choice(*CELL_CHOICES),
+    # Trees of depth 6 have up to 127 nodes; the composer's loop runs over every node position.
+    "train_depth": integer(1, 6),
+    "test_depth": integer(1, 6),
+    # Trees are sampled one by one in Python.
+    "num_train": integer(1, 200_000),
+    "num_validation": integer(1, 200_000),
+    "num_test": integer(1, 200_000),
+}
 
-@keras.saving.register_keras_serializable(package="rnn_recipes")
+
+def check_config(config):
+    """Raise ConfigError unless train_depth <= test_depth and every test depth gets a tree."""
+    ordered(config, "train_depth", "test_depth")
+    if config["num_test"] < config["test_depth"]:
+        # num_test is shared evenly among the depths 1..test_depth.
+        raise config_error("num_test", config["num_test"], f"at least test_depth={config['test_depth']} (a tree per depth)", DEFAULT_CONFIG["num_test"])
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class TreeComposer(keras.layers.Layer):
     """Computes a vector for every node of a batch of post-order trees with one shared composition.
 
@@ -115,7 +141,7 @@ class TreeComposer(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "hidden_units": self.hidden_units, "vocabulary_size": self.vocabulary_size, "num_nodes": self.num_nodes}
 
 
-@keras.saving.register_keras_serializable(package="rnn_recipes")
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class PickNode(keras.layers.Layer):
     """Selects one node vector per tree: (batch, nodes, units), (batch, 1) index -> (batch, units)."""
 
@@ -135,9 +161,6 @@ def build_model(config):
         A keras.Model. The tree model takes {"tokens", "left", "right", "root"}; the chain
         model takes (batch, length) character ids. Both output (batch, 10) value probabilities.
     """
-    from recipes.common.config import check_choice
-
-    check_choice("model", config["model"], ("tree", "chain"))
     units = config["units"]
     value_head = keras.layers.Dense(10, activation="softmax", name="value_readout")
     if config["model"] == "tree":

@@ -92,7 +92,7 @@ def plot_decoding(panels, path, title):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     shown = list(range(1, 11)) + [END]  # digits 0..9, then <end>; other tokens stay near 0
     labels = [TOKEN_TEXT[i] for i in shown[:-1]] + ["<end>"]

@@ -30,9 +30,9 @@ Deviations from the papers:
 import keras
 
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
-from recipes.common.config import check_choice, check_positive
+from recipes.common.config import COMMON_RULES, boolean, choice, config_error, integer, positive
 from recipes.common.decoding import state_sizes
-from recipes.seq2seq_addition.data import VOCABULARY_SIZE
+from recipes.seq2seq_addition.data import VOCABULARY_SIZE, possible_questions
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -51,6 +51,37 @@ DEFAULT_CONFIG = {
     "beam_width": 3,
 }
 
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "embedding_dim": integer(1, 1024),
+    "num_digits": integer(1, 6),
+    "reverse_question": boolean(),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+    "beam_width": integer(1, 32),
+}
+
+
+def check_config(config):
+    """Raise ConfigError unless the operand range has enough unique questions for the splits.
+
+    Asking for more than half of the possible questions would make the stream of fresh
+    questions crawl (the small operands repeat).
+    """
+    total = config["num_train"] + config["num_validation"] + config["num_test"]
+    digits = config["num_digits"]
+    if total > possible_questions(digits) // 2:
+        enough = next((d for d in range(digits + 1, 7) if total <= possible_questions(d) // 2), 6)
+        allowed = (
+            f"at least {enough} digits for {total:,} unique questions "
+            f"(operands below {10**digits:,} make {possible_questions(digits):,}, half of which may be asked)"
+        )
+        raise config_error("num_digits", digits, allowed, enough)
+
 
 def build_model(config):
     """The encoder-decoder, wired for teacher-forced training.
@@ -63,12 +94,7 @@ def build_model(config):
         A compiled keras.Model from {"question": (batch, Tq), "decoder_input": (batch, Ta)}
         int ids to (batch, Ta, vocabulary) next-character probabilities, masked where the
         decoder input is padding (so padding never counts in the loss or accuracy).
-
-    Raises:
-        ConfigError: an unknown cell or a non-positive size.
     """
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "embedding_dim", "learning_rate", "batch_size", "epochs", "num_train", "beam_width")
     units = config["units"]
 
     question = keras.Input(shape=(None,), dtype="int32", name="question")

@@ -22,27 +22,14 @@ the per-length metrics has about the same number of examples.
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
 from recipes.common.decoding import ids_to_text
+from recipes.common.splits import SPLIT_STREAMS
 
 PAD = 0
 START = 11
 END = 12
 VOCABULARY_SIZE = 13
 TOKEN_TEXT = ["", *"0123456789", "^", "$"]
-
-# One independent random stream per split, so changing one split's size leaves the others unchanged.
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
-
-
-def check_lengths(config):
-    """Raise ConfigError unless min_length..max_length is a valid range of string lengths."""
-    check_positive(config, "min_length", "max_length", "num_train", "num_validation", "num_test")
-    if config["min_length"] > config["max_length"]:
-        raise ConfigError(
-            f"Config min_length={config['min_length']!r} is above max_length={config['max_length']!r}. "
-            f"Use e.g. --set min_length=1 --set max_length={config['max_length']}."
-        )
 
 
 def decode(ids):
@@ -88,14 +75,10 @@ def load_data(config):
     Returns:
         dict with "train", "validation", "test": ({"source", "decoder_input"}, target),
         and "test_lengths": (num_test,) the test strings' lengths, for per-length metrics.
-
-    Raises:
-        ConfigError: the lengths or sizes are invalid.
     """
-    check_lengths(config)
     low, high = config["min_length"], config["max_length"]
     data = {}
-    for split, stream in _SPLIT_STREAMS.items():
+    for split, stream in SPLIT_STREAMS.items():
         rng = np.random.default_rng([config["seed"], stream])
         size = config[f"num_{split}"]
         if split == "test":

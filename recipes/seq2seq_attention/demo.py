@@ -98,7 +98,7 @@ def attention_weights(models, source_ids, output_ids):
 
 def plot_attention(weights, source_text, output_text, path, title):
     """Heatmap of attention weights: output steps down, input digits across, labelled with the characters."""
-    from tools import style
+    from recipes.common import style
 
     rows, cols = weights.shape
     fig, ax = style.subplots(figsize=(0.26 * cols + 2.2, 0.26 * rows + 1.6))

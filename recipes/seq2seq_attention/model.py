@@ -36,10 +36,10 @@ import keras
 from keras import ops
 
 from recipes.common.attention import AdditiveAttention
-from recipes.common.cells import CELL_CHOICES, recurrent_layer
-from recipes.common.config import check_choice, check_positive
+from recipes.common.cells import CELL_CHOICES, SERIALIZATION_PACKAGE, recurrent_layer
+from recipes.common.config import COMMON_RULES, at_most, boolean, choice, integer, ordered, positive
 from recipes.common.decoding import state_sizes
-from recipes.seq2seq_attention.data import VOCABULARY_SIZE, check_lengths
+from recipes.seq2seq_attention.data import VOCABULARY_SIZE
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -60,7 +60,33 @@ DEFAULT_CONFIG = {
     "beam_width": 1,
 }
 
-SERIALIZATION_PACKAGE = "rnn_recipes"
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "attention": boolean(),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "attention_units": integer(1, 4096),
+    "embedding_dim": integer(1, 1024),
+    # String lengths; attention weights are (target steps x source steps) per example.
+    "min_length": integer(1, 500),
+    "max_length": integer(1, 500),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 1_000_000),
+    "beam_width": integer(1, 32),
+}
+
+# Most tokens (strings x padded length) one split may hold: 600 MB of int32 sources, inputs and targets.
+MAX_SPLIT_TOKENS = 50_000_000
+
+
+def check_config(config):
+    """Raise ConfigError unless min_length <= max_length and every split fits in memory."""
+    ordered(config, "min_length", "max_length")
+    steps = config["max_length"] + 1
+    for key in ("num_train", "num_validation", "num_test"):
+        at_most(config, key, MAX_SPLIT_TOKENS // steps, f"strings of {steps:,} tokens ({MAX_SPLIT_TOKENS:,} tokens per split)")
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -94,7 +120,6 @@ class AttentionDecoder(keras.layers.Layer):
 
     def __init__(self, cell, units, attention_units, use_attention=True, **kwargs):
         super().__init__(**kwargs)
-        check_choice("cell", cell, CELL_CHOICES)
         self.cell_name, self.units, self.attention_units, self.use_attention = cell, units, attention_units, bool(use_attention)
         # The shared factory builds the cell; we step it ourselves, so only `.cell` is kept.
         self.cell = recurrent_layer(cell, units, name=f"{self.name}_rnn").cell
@@ -158,14 +183,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from {"source": (batch, Te), "decoder_input": (batch, Td)}
         int ids to (batch, Td, vocabulary) next-digit probabilities, masked at padding.
-
-    Raises:
-        ConfigError: an unknown cell, a non-boolean attention, or bad sizes.
     """
-    check_choice("attention", config["attention"], (True, False))
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "attention_units", "embedding_dim", "learning_rate", "epochs", "batch_size", "beam_width")
-    check_lengths(config)
     units = config["units"]
 
     source = keras.Input(shape=(None,), dtype="int32", name="source")

@@ -38,7 +38,7 @@ import functools
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.splits import SPLIT_STREAMS
 
 PAD = 0  # token id of padding; the models mask it
 CONSTRUCTIONS = ("plain", "negation", "contrast")
@@ -108,10 +108,6 @@ FILLERS = (
     "we did not see the first part",
     "it is not a sequel",
 )
-
-# One independent random stream per split, so changing the size of one split leaves the others unchanged.
-_SPLIT_STREAMS = {"train": 0, "validation": 1, "test": 2}
-
 
 @functools.lru_cache(maxsize=1)
 def vader_lexicon():
@@ -308,24 +304,9 @@ def encode(reviews, max_words, word_index):
 
 
 # The longest sentiment sentence ("the camera work was not at all good , but the lead
-# actor was by no means bad .") has 19 tokens; a filler sentence has at most 12.
+# actor was by no means bad .") has 19 tokens; a filler sentence has at most 12. So
+# max_words must be at least 20 and min_words at most 8 (the model's CONFIG_RULES).
 LONGEST_CORE = 19
-
-
-def check_task(config):
-    """Raise ConfigError unless the split sizes and review lengths in `config` make sense."""
-    check_positive(config, "num_train", "num_validation", "num_test", "min_words")
-    if not 0.0 <= config["plain_fraction"] <= 1.0:
-        raise ConfigError(
-            f"Config plain_fraction={config['plain_fraction']!r} must be in [0, 1]. Use e.g. --set plain_fraction=0.5."
-        )
-    if config["min_words"] > 8:
-        raise ConfigError(f"Config min_words={config['min_words']!r} must be <= 8. Use e.g. --set min_words=4.")
-    if config["max_words"] < 20:
-        raise ConfigError(
-            f"Config max_words={config['max_words']!r} must be >= 20 (the longest sentiment sentence has "
-            f"{LONGEST_CORE} tokens). Use e.g. --set max_words=40."
-        )
 
 
 def load_data(config):
@@ -341,12 +322,11 @@ def load_data(config):
         list (id = index + 1); "word_index": {token: id}; "test_reviews": the test token
         lists; "test_constructions": the construction of each test review.
     """
-    check_task(config)
     words = vocabulary()
     word_index = {w: i + 1 for i, w in enumerate(words)}
     splits, texts = {}, set()
     for name in ("train", "validation", "test"):
-        rng = np.random.default_rng([config["seed"], _SPLIT_STREAMS[name]])
+        rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[name]])
         reviews, labels, constructions = generate_reviews(
             config[f"num_{name}"], config["plain_fraction"], config["min_words"], config["max_words"], rng, exclude=frozenset(texts)
         )

@@ -89,7 +89,7 @@ def plot_reading(model, word_index, reviews, path, title):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     longest = max(len(text.split()) for text, _ in reviews)
     fig, axes = style.subplots(

@@ -37,8 +37,10 @@ Deviations from the sources:
 import keras
 
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
-from recipes.common.config import check_choice, check_positive
-from recipes.sequence_classifier.data import check_task, vocabulary
+from recipes.common.config import COMMON_RULES, choice, integer, number, positive
+from recipes.sequence_classifier.data import LONGEST_CORE, vocabulary
+
+MODELS = ("rnn", "bag_of_words")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -62,7 +64,23 @@ DEFAULT_CONFIG = {
     "max_words": 40,
 }
 
-MODELS = ("rnn", "bag_of_words")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "model": choice(*MODELS),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "embedding_dim": integer(1, 1024),
+    # Reviews are generated one by one in Python.
+    "num_train": integer(1, 200_000),
+    "num_validation": integer(1, 200_000),
+    "num_test": integer(1, 200_000),
+    "plain_fraction": number(0, 1),
+    # A review needs room for its sentiment sentence (LONGEST_CORE tokens) and a period,
+    # and min_words at most 8 keeps short reviews possible.
+    "min_words": integer(1, 8),
+    "max_words": integer(LONGEST_CORE + 1, 1000),
+}
 
 
 def build_model(config):
@@ -75,14 +93,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, T) int token ids, 0 = padding, to (batch, 1)
         probabilities that the review is positive.
-
-    Raises:
-        ConfigError: an unknown model or cell, or a non-positive size.
     """
-    check_choice("model", config["model"], MODELS)
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "embedding_dim")
-    check_task(config)
 
     # Time is left unknown: one model reads reviews of any length.
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common.config import at_most
 from recipes.common.text import SHAKESPEARE_VERSION, shakespeare_text
 
 # The Penn Treebank tag set (the tagger's output), fixed so the model's output size does
@@ -228,27 +228,12 @@ def word_tag_counts(tagged_lines):
     return table
 
 
-def check_data_config(config):
-    """Raise ConfigError unless the data keys of `config` make a dataset.
-
-    Args:
-        config: dict with silver_tagger, num_train_lines, num_validation_lines,
-            num_test_lines, vocabulary_size, min_word_count.
-    """
-    check_choice("silver_tagger", config["silver_tagger"], SILVER_TAGGERS)
-    check_positive(config, "num_train_lines", "num_validation_lines", "num_test_lines", "min_word_count")
-    if config["vocabulary_size"] <= FIRST_WORD_ID:
-        raise ConfigError(
-            f"Config vocabulary_size={config['vocabulary_size']!r} leaves no room for words: ids 0..{FIRST_WORD_ID - 1} "
-            f"are padding and unknown words. Use e.g. --set vocabulary_size=8000."
-        )
-    total = config["num_train_lines"] + config["num_validation_lines"] + config["num_test_lines"]
+def check_corpus_size(config):
+    """Raise ConfigError unless the corpus has as many lines as the three splits take together."""
+    others = config["num_validation_lines"] + config["num_test_lines"]
     available = len(corpus_lines())
-    if total > available:
-        raise ConfigError(
-            f"Config num_train_lines + num_validation_lines + num_test_lines = {total:,} is more than the "
-            f"{available:,} lines of the corpus. Lower num_train_lines (e.g. --set num_train_lines=20000)."
-        )
+    why = f"lines: the corpus has {available:,} and num_validation_lines + num_test_lines take {others:,}"
+    at_most(config, "num_train_lines", max(available - others, 0), why)
 
 
 def load_data(config):
@@ -265,7 +250,7 @@ def load_data(config):
         training word, also those the model sees as unknown); "majority_tag": the most
         frequent training tag; "test_lines": the test lines as tuples of (word, tag).
     """
-    check_data_config(config)
+    check_corpus_size(config)
     held_out = np.random.default_rng(_HELD_OUT_STREAM).permutation(len(corpus_lines()))
     num_validation, num_test = config["num_validation_lines"], config["num_test_lines"]
     validation_index = held_out[:num_validation]

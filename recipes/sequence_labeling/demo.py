@@ -113,7 +113,7 @@ def plot_accuracy_by_kind(metrics, path, title):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     groups = [
         ("all words", "token_accuracy", "baseline_accuracy", "majority_tag_accuracy", 1.0),

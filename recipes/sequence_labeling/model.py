@@ -32,8 +32,10 @@ Deviations:
 import keras
 
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
-from recipes.common.config import check_choice, check_positive
-from recipes.sequence_labeling.data import TAGS, check_data_config
+from recipes.common.config import COMMON_RULES, choice, fraction, integer, positive
+from recipes.sequence_labeling.data import FIRST_WORD_ID, SILVER_TAGGERS, TAGS
+
+MODEL_CHOICES = ("rnn", "per_word")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -58,7 +60,23 @@ DEFAULT_CONFIG = {
     "min_word_count": 2,
 }
 
-MODEL_CHOICES = ("rnn", "per_word")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "model": choice(*MODEL_CHOICES),
+    "cell": choice(*CELL_CHOICES),
+    "embedding_dim": integer(1, 1024),
+    "units": integer(1, 4096),
+    "dropout": fraction(),
+    "silver_tagger": choice(*SILVER_TAGGERS),
+    # The corpus has about 103 k lines; load_data checks that the three splits fit in it.
+    "num_train_lines": integer(1, 200_000),
+    "num_validation_lines": integer(1, 200_000),
+    "num_test_lines": integer(1, 200_000),
+    # Ids 0..FIRST_WORD_ID - 1 are padding and unknown words: at least one id is left for a word.
+    "vocabulary_size": integer(FIRST_WORD_ID + 1, 200_000),
+    "min_word_count": integer(1, 100_000),
+}
 
 
 def build_model(config):
@@ -71,14 +89,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, T) int word ids (0 = padding) to (batch, T, 46)
         tag probabilities.
-
-    Raises:
-        ConfigError: an unknown model or cell, or a size out of range.
     """
-    check_choice("model", config["model"], MODEL_CHOICES)
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "embedding_dim", "units")
-    check_data_config(config)
 
     # Time is left unknown: one model tags lines of any length.
     word_ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")

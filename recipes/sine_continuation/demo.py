@@ -7,7 +7,7 @@ prediction back (the loop runs inside the compiled RNN layer, not in Python).
 
 import numpy as np
 
-from tools import style
+from recipes.common import style
 
 
 def continuation(model, data, config):

@@ -35,6 +35,7 @@ Deviations from a plain teacher-forced set-up:
   Dense layer on the output sequence, because its output is the next step's input.
 """
 
+import logging
 import math
 
 import keras
@@ -46,7 +47,7 @@ from recipes.common.cells import (
     recurrent_layer,
     recurrent_parameter_count,
 )
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common.config import COMMON_RULES, at_most, boolean, choice, integer, number, ordered, positive
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -73,6 +74,35 @@ DEFAULT_CONFIG = {
     "prime_steps": 100,
     "continuation_steps": 200,
 }
+
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "match_params": boolean(),
+    # At least 2 samples per period (Nyquist); periods are in samples.
+    "min_period": number(2, 100_000),
+    "max_period": number(2, 100_000),
+    "num_train": integer(1, 1_000_000),
+    "num_validation": integer(1, 1_000_000),
+    "num_test": integer(1, 100_000),
+    "sequence_length": integer(2, 10_000),
+    "min_teacher_forced_steps": integer(1, 10_000),
+    "prime_steps": integer(1, 10_000),
+    "continuation_steps": integer(1, 10_000),
+}
+
+# Most samples (curves x steps) one split may hold: about 240 MB of float32 inputs and targets.
+MAX_SPLIT_SAMPLES = 20_000_000
+
+
+def check_config(config):
+    """Raise ConfigError unless the period range is ordered and no split is too big to generate."""
+    ordered(config, "min_period", "max_period")
+    test_steps = config["prime_steps"] + config["continuation_steps"]
+    for key, steps in (("num_train", config["sequence_length"]), ("num_validation", config["sequence_length"]), ("num_test", test_steps)):
+        at_most(config, key, MAX_SPLIT_SAMPLES // steps, f"curves of {steps:,} steps ({MAX_SPLIT_SAMPLES:,} samples per split)")
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -149,20 +179,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, time, 2) samples-and-given-flags to
         (batch, time, 1) next-sample predictions.
-
-    Raises:
-        ConfigError: an unknown cell, a non-positive size or rate, or a period range or
-            priming length the data cannot have.
     """
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(
-        config, "units", "learning_rate", "global_clipnorm", "sequence_length", "min_teacher_forced_steps", "prime_steps", "continuation_steps"
-    )
-    if not 2 <= config["min_period"] <= config["max_period"]:
-        raise ConfigError(
-            f"Config min_period={config['min_period']!r}, max_period={config['max_period']!r}: need "
-            "2 <= min_period <= max_period (samples per period). Use e.g. --set min_period=20 --set max_period=60."
-        )
     units = units_for(config)
     # The wrapped cell of the shared layer factory: the same cell classes every recipe uses.
     cell = recurrent_layer(config["cell"], units, name=config["cell"]).cell
@@ -180,7 +197,7 @@ def build_model(config):
     model.compile(optimizer=optimizer, loss="mse")
 
     reference = recurrent_parameter_count("lstm", config["units"], 1) + config["units"] + 1
-    print(
+    logging.getLogger(__name__).info(
         f"sine_continuation: {config['cell']} with {units} units: {model.count_params():,} parameters "
         f"(reference: our lstm with {config['units']} units, {reference:,})"
     )

@@ -22,8 +22,6 @@ each, shifted by up to one pixel in each direction and with Gaussian pixel noise
 
 import numpy as np
 
-from recipes.common.config import ConfigError
-
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 PAD, START, END = 0, 1, 2
 LETTERS = tuple(sorted(set("".join(DIGIT_NAMES))))
@@ -105,17 +103,6 @@ def make_split(images, digits):
     return x, np.stack(targets)
 
 
-def check_task(config):
-    """Raise ConfigError unless the augmentation settings make sense."""
-    if config["num_augmented_copies"] < 0:
-        raise ConfigError(
-            f"Config num_augmented_copies={config['num_augmented_copies']!r} must be >= 0. "
-            "Use e.g. --set num_augmented_copies=2."
-        )
-    if config["noise_std"] < 0:
-        raise ConfigError(f"Config noise_std={config['noise_std']!r} must be >= 0. Use e.g. --set noise_std=0.05.")
-
-
 def load_data(config):
     """Split the digits, augment the training images, and spell every name.
 
@@ -130,7 +117,6 @@ def load_data(config):
     """
     from sklearn.datasets import load_digits
 
-    check_task(config)
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)  # (1797, 8, 8) in 0..1
     labels = digits.target.astype(np.int32)

@@ -139,7 +139,7 @@ def plot_names(images, names, true_names, path, title, columns=10):
     Returns:
         The path written, as a str.
     """
-    from tools import style
+    from recipes.common import style
 
     rows = -(-len(images) // columns)
     fig, axes = style.subplots(rows, columns, figsize=(1.05 * columns, 1.3 * rows + 0.6), squeeze=False)

@@ -46,8 +46,10 @@ import keras
 from keras import ops
 
 from recipes.common.cells import CELL_CHOICES, SERIALIZATION_PACKAGE, recurrent_layer
-from recipes.common.config import check_choice, check_positive
-from recipes.vector_to_sequence.data import MAX_STEPS, NUM_PIXELS, VOCABULARY, check_task
+from recipes.common.config import COMMON_RULES, choice, integer, number, positive
+from recipes.vector_to_sequence.data import MAX_STEPS, NUM_PIXELS, VOCABULARY
+
+CONDITIONINGS = ("initial_state", "every_step", "both")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -66,7 +68,18 @@ DEFAULT_CONFIG = {
     "noise_std": 0.05,
 }
 
-CONDITIONINGS = ("initial_state", "every_step", "both")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "conditioning": choice(*CONDITIONINGS),
+    "cell": choice(*CELL_CHOICES),
+    "units": integer(1, 4096),
+    "context_units": integer(1, 4096),
+    "embedding_dim": integer(1, 1024),
+    # About 1,257 training images: 1,000 copies make 1.26 M rows (320 MB of pixels).
+    "num_augmented_copies": integer(0, 1000),
+    "noise_std": number(0, 10),  # in units of the 0..1 pixel range
+}
 # Cells whose state is a pair (h, c): the image sets both.
 LSTM_CELLS = ("lstm", "peephole_lstm", "keras_lstm")
 
@@ -114,14 +127,7 @@ def build_model(config):
         A compiled keras.Model from {"image": (batch, 64) pixels in 0..1,
         "previous_letters": (batch, MAX_STEPS) token ids, 0 = padding} to
         (batch, MAX_STEPS, vocabulary) probabilities of the next token.
-
-    Raises:
-        ConfigError: an unknown conditioning or cell, or a non-positive size.
     """
-    check_choice("conditioning", config["conditioning"], CONDITIONINGS)
-    check_choice("cell", config["cell"], CELL_CHOICES)
-    check_positive(config, "units", "context_units", "embedding_dim")
-    check_task(config)
     conditioning, units = config["conditioning"], config["units"]
 
     image = keras.Input(shape=(NUM_PIXELS,), name="image")

@@ -3,8 +3,8 @@
 Everything is done by recipes.common.ctc.load_spoken_digits (speech synthesized with
 espeak-ng, noise added, log-mel features, CTC targets; see recipes/common/speech.py). The
 test split is spoken by voice variants never used in training ("unseen speakers"). The
-data keys of DEFAULT_CONFIG hold the same values as ctc.DATA_DEFAULTS, so both recognizers
-train on identical utterances and share the synthesis cache under .cache/speech/.
+data keys of DEFAULT_CONFIG are ctc.DATA_DEFAULTS, spread in, so both recognizers train on
+identical utterances and share the synthesis cache under .cache/speech/.
 """
 
 from recipes.common import ctc

@@ -17,6 +17,9 @@ def evaluate(model, data, config):
     return ctc.evaluate(model, data, config)
 
 
+transcribe = ctc.transcribe  # `recipe transcribe`'s hook: [(path, text)] for WAV files
+
+
 def first_layer_filters(model, config):
     """The strided first convolution's filters as (filters, kernel time, mel band) arrays.
 

@@ -53,7 +53,11 @@ Deviations from the paper:
 import keras
 
 from recipes.common import ctc
-from recipes.common.config import ConfigError, check_choice, check_positive
+from recipes.common.cells import SERIALIZATION_PACKAGE
+from recipes.common.config import COMMON_RULES, choice, fraction, integer, positive
+
+ACTIVATIONS = ("relu", "hard_tanh", "glu")
+NORMALIZATIONS = ("batch", "none")
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -75,31 +79,34 @@ DEFAULT_CONFIG = {
     "normalization": "none",
     # Decoding: beams of the CTC beam search in demo.evaluate (1 would be greedy).
     "beam_width": 8,
-    # Data: the keys and values of recipes.common.ctc.DATA_DEFAULTS, shared with deepspeech2_ctc.
-    "num_train": 3000,
-    "num_validation": 300,
-    "num_test": 600,
-    "min_digits": 3,
-    "max_digits": 5,
-    "sample_rate": 16000,
-    "rate_min": 130,
-    "rate_max": 210,
-    "pitch_min": 25,
-    "pitch_max": 75,
-    "snr_min_db": 10.0,
-    "snr_max_db": 30.0,
-    "max_leading_silence": 0.25,
-    "frame_ms": 25,
-    "hop_ms": 10,
-    "num_mels": 40,
-    "max_seconds": 20.0,
+    # Data: recipes.common.ctc.DATA_DEFAULTS, shared with deepspeech2_ctc.
+    **ctc.DATA_DEFAULTS,
 }
 
-ACTIVATIONS = ("relu", "hard_tanh", "glu")
-NORMALIZATIONS = ("batch", "none")
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "global_clipnorm": positive(1000.0),
+    "activation": choice(*ACTIVATIONS),
+    "channels": integer(1, 4096),
+    "first_kernel": integer(1, 256),
+    "first_stride": integer(1, 8),
+    "num_middle_layers": integer(0, 32),
+    "middle_kernel": integer(1, 256),
+    "wide_kernel": integer(1, 256),
+    "wide_channels": integer(1, 4096),
+    "dropout": fraction(),
+    "normalization": choice(*NORMALIZATIONS),
+    "beam_width": integer(1, 64),
+    **ctc.DATA_RULES,
+}
 
 
-@keras.saving.register_keras_serializable(package="rnn_recipes")
+def check_config(config):
+    """Raise ConfigError unless the data keys fit together (ctc.check_data)."""
+    ctc.check_data(config)
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class GatedLinearUnit(keras.layers.Layer):
     """GLU over the channel axis: the first half of the channels times the sigmoid of the second half.
 
@@ -156,17 +163,7 @@ def build_model(config):
     Returns:
         A compiled keras.Model from (batch, T, num_mels) log-mel frames to (batch,
         ceil(T / first_stride), ctc.NUM_CLASSES) logits (no softmax; class 0 is the blank).
-
-    Raises:
-        ConfigError: an unknown activation, a non-positive size, or a dropout outside [0, 1).
     """
-    check_choice("activation", config["activation"], ACTIVATIONS)
-    check_choice("normalization", config["normalization"], NORMALIZATIONS)
-    check_positive(config, "channels", "first_kernel", "first_stride", "middle_kernel", "wide_kernel", "wide_channels", "num_mels")
-    if config["num_middle_layers"] < 0:
-        raise ConfigError(f"Config num_middle_layers={config['num_middle_layers']!r} must be >= 0. Use e.g. --set num_middle_layers=4.")
-    if not 0 <= config["dropout"] < 1:
-        raise ConfigError(f"Config dropout={config['dropout']!r} must be in [0, 1). Use e.g. --set dropout=0.1.")
 
     # Time is left unknown: the same weights read utterances of any length.
     frames = keras.Input(shape=(None, config["num_mels"]), name="log_mel_frames")

@@ -26,7 +26,7 @@ j + receptive_field - 1, the next sample for the j-th output of the model.
 import numpy as np
 
 from recipes.common import speech
-from recipes.common.config import ConfigError, check_positive
+from recipes.common.splits import SPLIT_STREAMS
 from recipes.wavenet.model import receptive_field
 
 SPEECH_THRESHOLD = 0.02  # |sample| above which a sample counts as speech (full scale is 1)
@@ -67,7 +67,7 @@ def texts(config):
     """The digit-string transcripts of every split, seeded by config["seed"]."""
     out = {}
     for split in ("train", "validation", "test"):
-        rng = np.random.default_rng([config["seed"], speech.SPLIT_STREAMS[split], 3])
+        rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[split], 3])
         out[split] = speech.digit_strings(rng, config[f"num_{split}"], config["min_digits"], config["max_digits"])
     return out
 
@@ -110,16 +110,6 @@ def cut_windows(codes_list, waveforms, window_length, count, rng):
     return np.stack(windows).astype(np.int32), np.asarray(owners, dtype=np.int64)
 
 
-def check_data(config):
-    """Raise ConfigError unless the data keys make sense."""
-    check_positive(config, "num_train", "num_validation", "num_test", "windows_per_utterance", "target_length", "min_digits")
-    if config["max_digits"] < config["min_digits"]:
-        raise ConfigError(
-            f"Config max_digits={config['max_digits']!r} must be >= min_digits={config['min_digits']!r}. "
-            f"Use e.g. --set max_digits={config['min_digits']}."
-        )
-
-
 def load_data(config):
     """Synthesize (or load from the cache) the speech, μ-law encode it and cut the windows.
 
@@ -132,7 +122,6 @@ def load_data(config):
         the float waveforms the model reads (clean, or noisy with noisy=True)};
         "texts", "voices": {split: list}; "receptive_field": int.
     """
-    check_data(config)
     field = receptive_field(config)
     sets = speech.synthesize_sets(texts(config), config, "wavenet")
     window_length = field - 1 + config["target_length"]
@@ -140,7 +129,7 @@ def load_data(config):
     for split, split_set in sets.items():
         waveforms = split_set["waveforms"] if config["noisy"] else split_set["clean"]
         codes = [mu_law_encode(w, config["quantization_channels"]) for w in waveforms]
-        rng = np.random.default_rng([config["seed"], speech.SPLIT_STREAMS[split], 5])
+        rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[split], 5])
         windows, _ = cut_windows(codes, waveforms, window_length + 1, config["windows_per_utterance"], rng)
         # Window of rf + T codes: inputs are all but the last; output j sees inputs j..j+rf-1
         # and predicts code j + rf, so the targets are the last T codes.

@@ -10,7 +10,7 @@ What the recipe shows: an autoregressive model of raw audio with no recurrence a
 Each output sees a fixed window of past samples, the receptive field, which grows
 exponentially with depth because the dilation doubles from layer to layer (1, 2, 4, ...,
 then again from 1 in the next stack). `receptive_field(config)` computes it from the
-config and build_model prints it. Training is parallel over time (teacher forcing: every
+config and build_model logs it. Training is parallel over time (teacher forcing: every
 target sample is in the input window), generation is sequential, one sample at a time.
 
     codes (batch, T) int, μ-law 0..Q-1
@@ -40,10 +40,14 @@ Deviations from the paper:
   map at every position, faster on CPU), and W_f, W_g are one convolution with 2R outputs.
 """
 
+import logging
+
 import keras
 from keras import ops
 
-from recipes.common.config import ConfigError, check_positive
+from recipes.common import speech
+from recipes.common.cells import SERIALIZATION_PACKAGE
+from recipes.common.config import COMMON_RULES, at_most, boolean, integer, number, ordered
 
 DEFAULT_CONFIG = {
     "seed": 0,
@@ -72,15 +76,52 @@ DEFAULT_CONFIG = {
     "generate_seconds": 1.0,
     "temperature": 1.0,
     # Speech synthesis (recipes/common/speech.py SYNTHESIS_DEFAULTS), at 8 kHz.
+    **speech.SYNTHESIS_DEFAULTS,
     "sample_rate": 8000,
-    "rate_min": 130,
-    "rate_max": 210,
-    "pitch_min": 25,
-    "pitch_max": 75,
-    "snr_min_db": 10.0,
-    "snr_max_db": 30.0,
-    "max_leading_silence": 0.25,
 }
+
+CONFIG_RULES = {
+    **COMMON_RULES,
+    "quantization_channels": integer(2, 65536),
+    "num_stacks": integer(1, 8),
+    "layers_per_stack": integer(1, 14),
+    "kernel_size": integer(2, 16),  # width 1 would see no past
+    "residual_channels": integer(1, 1024),
+    "skip_channels": integer(1, 1024),
+    "num_train": integer(1, 20_000),
+    "num_validation": integer(1, 5_000),
+    "num_test": integer(1, 5_000),
+    "windows_per_utterance": integer(1, 1000),
+    "target_length": integer(1, 10_000),
+    "min_digits": integer(1, 10),
+    "max_digits": integer(1, 10),
+    "noisy": boolean(),
+    # Generated one sample at a time.
+    "generate_seconds": number(0.01, 30),
+    "temperature": number(0, 100),  # 0 is greedy
+    **speech.SYNTHESIS_RULES,
+}
+
+MAX_RECEPTIVE_FIELD = 32_768  # samples: 4 s at 8 kHz
+MAX_WINDOW_CODES = 100_000_000  # int32 codes in the windows of one split: 400 MB
+
+
+def check_config(config):
+    """Raise ConfigError unless the ranges are ordered, the receptive field is sane and the windows fit in memory."""
+    ordered(config, "min_digits", "max_digits")
+    speech.check_synthesis(config)
+    speech.check_amount(config, config["max_digits"])
+    field = receptive_field(config)
+    if field > MAX_RECEPTIVE_FIELD:
+        # The largest layers_per_stack that keeps the receptive field in bounds.
+        fits = max((n for n in range(1, config["layers_per_stack"]) if receptive_field({**config, "layers_per_stack": n}) <= MAX_RECEPTIVE_FIELD), default=1)
+        at_most(config, "layers_per_stack", fits, f"for {config['num_stacks']} stacks of kernel {config['kernel_size']} (a receptive field of at most {MAX_RECEPTIVE_FIELD:,} samples)")
+    window = field + config["target_length"]
+    largest = max(("num_train", "num_validation", "num_test"), key=config.get)
+    why = f"windows of {window:,} codes ({MAX_WINDOW_CODES:,} codes per split)"
+    if config[largest] * window > MAX_WINDOW_CODES:
+        at_most(config, largest, MAX_WINDOW_CODES // window, f"utterances with one of {why}")
+    at_most(config, "windows_per_utterance", MAX_WINDOW_CODES // (window * config[largest]), f"for {config[largest]:,} utterances and {why}")
 
 
 def dilations(config):
@@ -103,21 +144,7 @@ def receptive_field(config):
     return (config["kernel_size"] - 1) * (1 + sum(dilations(config))) + 1
 
 
-def check_architecture(config):
-    """Raise ConfigError unless the architecture keys make sense."""
-    check_positive(config, "num_stacks", "layers_per_stack", "residual_channels", "skip_channels")
-    if config["kernel_size"] < 2:
-        raise ConfigError(
-            f"Config kernel_size={config['kernel_size']!r} must be >= 2 (width 1 sees no past). Use e.g. --set kernel_size=2."
-        )
-    if not 2 <= config["quantization_channels"] <= 65536:
-        raise ConfigError(
-            f"Config quantization_channels={config['quantization_channels']!r} must be in 2..65536. "
-            "Use e.g. --set quantization_channels=256."
-        )
-
-
-@keras.saving.register_keras_serializable(package="rnn_recipes")
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class GatedResidualBlock(keras.layers.Layer):
     """One WaveNet layer: a gated dilated causal convolution with residual and skip outputs.
 
@@ -211,7 +238,7 @@ class GatedResidualBlock(keras.layers.Layer):
 
 
 def build_model(config):
-    """The WaveNet next-sample classifier; prints its receptive field.
+    """The WaveNet next-sample classifier; logs its receptive field.
 
     Args:
         config: dict with quantization_channels, num_stacks, layers_per_stack, kernel_size,
@@ -221,13 +248,9 @@ def build_model(config):
         A compiled keras.Model from μ-law codes (batch, T) int32, T >= receptive field,
         to next-sample logits (batch, T - receptive_field + 1, quantization_channels):
         output j predicts the code of sample j + receptive_field.
-
-    Raises:
-        ConfigError: a non-positive size, kernel_size < 2, or a bad number of classes.
     """
-    check_architecture(config)
     field = receptive_field(config)
-    print(
+    logging.getLogger(__name__).info(
         f"wavenet: receptive field {field} samples = {1000 * field / config['sample_rate']:.1f} ms at "
         f"{config['sample_rate']} Hz ({config['num_stacks']} stacks x dilations 1..{2 ** (config['layers_per_stack'] - 1)}, "
         f"kernel {config['kernel_size']})"
