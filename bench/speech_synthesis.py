@@ -17,9 +17,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tools.quiet import filter_native_logs  # noqa: E402
+from tools.quiet import filter_native_logs, quiet_tensorflow  # noqa: E402
 
-filter_native_logs()  # before TensorFlow is first imported
+quiet_tensorflow()  # both before TensorFlow is first imported
+filter_native_logs()
 
 import numpy as np  # noqa: E402
 

@@ -1,8 +1,16 @@
-"""tools/quiet.py drops exactly TensorFlow's native log lines from stderr and keeps everything else."""
+"""tools/quiet.py drops exactly TensorFlow's native log lines from stderr and keeps everything else,
+and sets TensorFlow's environment only when asked to."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from tools.quiet import _NATIVE_LOG
+from tools.quiet import _NATIVE_LOG, quiet_tensorflow
+
+SETTINGS = ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")
 
 
 @pytest.mark.parametrize("line", [
@@ -25,3 +33,19 @@ def test_native_log_lines_are_dropped(line):
 ])
 def test_everything_else_is_kept(line):
     assert not _NATIVE_LOG.match(line)
+
+
+def test_importing_it_leaves_the_environment_alone():
+    # A fresh interpreter without the settings (conftest sets them in this one).
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    code = f"import os, tools.quiet; print([os.environ.get(key) for key in {SETTINGS!r}])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[None, None]"
+
+
+def test_quiet_tensorflow_sets_defaults_and_keeps_the_users_values(monkeypatch):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    quiet_tensorflow()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"

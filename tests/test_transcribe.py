@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 
 from recipes.common import ctc, speech
+from recipes.common.config import ConfigError
 from test_cli import one_line_error, recipe
 from test_speech import _write_raw
 from tools import runner
-from tools.transcribe import recognizer_ids, transcribe_files
+from tools.catalog import load_catalog
+from tools.transcribe import recognizer_ids, transcribe_files, transcriber
 
 
 def fake_run(run_dir, recipe_id):
@@ -27,6 +29,12 @@ def test_the_recognizers_are_the_speech_recognition_recipes():
     assert recognizer_ids() == ["deepspeech2_ctc", "wav2letter"]
 
 
+def test_the_recipes_with_a_transcribe_hook_are_the_recognizers():
+    # The refusal lists recognizer_ids(); `recipe transcribe` dispatches on the hook.
+    assert sorted(rid for rid in load_catalog() if transcriber(rid)) == recognizer_ids()
+    assert transcriber("no_such_recipe") is None
+
+
 @pytest.mark.parametrize("recipe_id", ["deepspeech2_ctc", "wav2letter"])
 def test_a_wav_at_another_rate_in_stereo_goes_through_the_training_pipeline(tmp_path, recipe_id):
     config, model = fake_run(tmp_path / "run", recipe_id)
@@ -39,6 +47,17 @@ def test_a_wav_at_another_rate_in_stereo_goes_through_the_training_pipeline(tmp_
     logits = keras.ops.convert_to_numpy(model(features))
     assert text == ctc.decode(logits, ctc.output_lengths(lengths, features.shape[1], logits.shape[1]))[0]
     assert set(text) <= set(ctc.ALPHABET)
+
+
+def test_the_hook_refuses_a_bad_file_before_it_loads_the_model(tmp_path):
+    (tmp_path / "notes.wav").write_text("not audio")
+    speech.write_wav(tmp_path / "ok.wav", np.zeros(16000), 16000)
+
+    def load():
+        raise AssertionError("the model was loaded")
+
+    with pytest.raises(ConfigError, match="notes.wav is not a WAV file"):
+        ctc.transcribe(load, {"max_seconds": 20.0}, [tmp_path / "ok.wav", tmp_path / "notes.wav"])
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):

@@ -247,9 +247,10 @@ def main(argv=None):
     """Entry point of the `recipe` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     if args.verb not in ("list", "show"):
-        from tools.quiet import filter_native_logs
+        from tools.quiet import filter_native_logs, quiet_tensorflow
 
-        filter_native_logs()  # before Keras is first imported
+        quiet_tensorflow()  # both before Keras is first imported
+        filter_native_logs()
     from recipes.common.config import ConfigError  # tools may use the recipes' shared code, never the reverse
 
     try:

@@ -1,11 +1,11 @@
 """`recipe transcribe RUN_DIR FILE.wav ...`: a trained speech recognizer transcribes WAV files.
 
 The run must be of a recipe whose demo.py provides the `transcribe(model, config, paths,
-beam_width)` hook (the speech_recognition recipes: deepspeech2_ctc, wav2letter). The hook
-reads and checks every file, turns it into the features the model was trained on and
-decodes it (greedy, or beam search with --beam N); a file it cannot use is a one-line
-error (a ConfigError). A run of any other recipe, or a bad --beam, is refused before the
-model loads.
+beam_width)` hook (the speech_recognition recipes: deepspeech2_ctc, wav2letter). Given a
+loader as `model`, the hook reads and checks every file before it loads the model, then
+turns each into the features the model was trained on and decodes it (greedy, or beam
+search with --beam N); a file it cannot use is a one-line error (a ConfigError). So bad
+files, a bad --beam and a run of any other recipe are all refused before the model loads.
 """
 
 from tools import errors
@@ -36,7 +36,7 @@ def transcribe_files(run_dir, paths, beam_width=None):
     """
     from tools import runner
 
-    record, _ = runner.read_run(run_dir)
+    record, config = runner.read_run(run_dir)
     recipe_id = record.get("recipe")
     hook = transcriber(recipe_id)
     if hook is None:
@@ -48,5 +48,5 @@ def transcribe_files(run_dir, paths, beam_width=None):
         )
     if beam_width is not None and beam_width < 1:
         raise errors.UsageError(f"--beam takes a beam width of 1 or more (1 = greedy), got {beam_width}")
-    _, config, model = runner.load_run(run_dir)
-    return hook(model, config, paths, beam_width=beam_width)
+    # The hook loads the model only once every file has passed its checks.
+    return hook(lambda: runner.load_run(run_dir)[2], config, paths, beam_width=beam_width)

@@ -14,20 +14,8 @@ from recipes.common.tagging import token_accuracy
 
 
 def evaluate(model, data, config):
-    """Token accuracy on the test split, with the bound for models that cannot see the future.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: uses batch_size and the task keys.
-
-    Returns:
-        {"token_accuracy"; "best_without_future_accuracy": the expected accuracy, on these
-        test inputs, of the best predictor that sees only the past: the share of marker
-        steps plus the share of filler steps / num_markers (its expectation over inputs is
-        data.best_without_future_accuracy); "chance_accuracy": 1 / num_markers;
-        "lookahead_accuracy": accuracy on the filler steps, whose label is decided later}.
-    """
+    """Test token_accuracy; lookahead_accuracy on the filler steps (labelled by a later marker); chance_accuracy
+    (1 / num_markers); best_without_future_accuracy, the best past-only predictor's on these inputs."""
     x, y = data["test"]
     predicted = model.predict(x, batch_size=config["batch_size"], verbose=0).argmax(axis=-1)
     later = steps_to_next_marker(x, config["num_markers"]) > 0
@@ -135,18 +123,7 @@ def plot_accuracy_by_distance(predicted, labels, distances, num_markers, path, t
 
 
 def demo(model, data, config, out_dir, num_sequences=3):
-    """Label probabilities along the first test sequences, and accuracy by distance to the evidence.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-        num_sequences: how many test sequences to draw.
-
-    Returns:
-        [label_probabilities.png, accuracy_by_distance.png] paths.
-    """
+    """label_probabilities.png (along the first `num_sequences` test sequences) and accuracy_by_distance.png (to the evidence)."""
     out_dir = Path(out_dir)
     x, y = data["test"]
     probabilities = model.predict(x, batch_size=config["batch_size"], verbose=0)  # (N, T, kinds)

@@ -13,15 +13,8 @@ DEMO_TEMPERATURES = (0.5, 1.0)
 
 
 def evaluate(model, data, config):
-    """Validation cross-entropy in nats and bits per character, and the unigram baseline.
-
-    Args:
-        model, data, config: the trained model, load_data's dict, the config (batch_size).
-
-    Returns:
-        {"validation_nats_per_character", "bits_per_character", "unigram_bits_per_character"},
-        means over every validation character (each window starts from a zero state).
-    """
+    """validation_nats_per_character, bits_per_character and the unigram_bits_per_character baseline, over every
+    validation character (each window starts from a zero state)."""
     x_val, y_val = data["validation"]
     # Keras weights each batch's mean by its size: a true per-character mean.
     nats = model.evaluate(x_val, y_val, batch_size=config["batch_size"], verbose=0, return_dict=True)["loss"]
@@ -36,16 +29,7 @@ def evaluate(model, data, config):
 
 
 def demo(model, data, config, out_dir):
-    """Write samples.txt: `num_samples` continuations of prime_text per temperature.
-
-    Args:
-        model, data: the trained model and load_data's dict (for "vocabulary").
-        config: uses prime_text, sample_length, temperature, num_samples, seed.
-        out_dir: the run directory.
-
-    Returns:
-        [path of samples.txt].
-    """
+    """samples.txt: num_samples continuations of prime_text per temperature."""
     alphabet = data["vocabulary"]
     prime = encode(config["prime_text"], alphabet, key="prime_text")
     temperatures = sorted({*DEMO_TEMPERATURES, float(config["temperature"])})

@@ -201,14 +201,18 @@ def transcribe_waveform(model, waveform, sample_rate, config, beam_width=None):
 def transcribe(model, config, paths, beam_width=None):
     """[(path, transcript)] of WAV files (PCM or float, any rate, mixed to mono) by a trained recognizer.
 
-    Every file is read and checked before any is decoded; each is resampled to the training
-    rate and decoded greedily (beam_width 1) or by beam search (default: config["beam_width"]).
+    `model` is the recognizer, or a function of no arguments that loads it: it is called once
+    every file has been read and checked, so a bad file is refused before any model loads.
+    Each file is resampled to the training rate and decoded greedily (beam_width 1) or by
+    beam search (default: config["beam_width"]).
 
     Raises:
         UnusableAudio: a file that is missing, not a WAV file, empty, in a sample format
             speech.read_wav cannot read, shorter than MIN_SECONDS or longer than config["max_seconds"].
     """
     audio = [(path, *read_audio(path, config)) for path in paths]
+    if not hasattr(model, "predict"):  # a loader
+        model = model()
     return [(path, transcribe_waveform(model, waveform, rate, config, beam_width)) for path, waveform, rate in audio]
 
 

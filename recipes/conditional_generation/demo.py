@@ -82,17 +82,8 @@ def generate(model, classes, feed_previous_output, temperature, seed):
 
 
 def evaluate(model, data, config):
-    """Validity, pattern agreement and variety of words generated for the test patterns.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-
-    Returns:
-        {"valid_fraction", "greedy_valid_fraction", "pattern_fraction", "distinct_fraction",
-        "letter_accuracy"}.
-    """
+    """valid_fraction, greedy_valid_fraction, pattern_fraction, distinct_fraction and letter_accuracy of the words
+    generated for the test patterns."""
     x, targets = data["test"]
     classes = x["letter_classes"]
     teacher_forced = np.argmax(model.predict(x, batch_size=512, verbose=0), axis=-1)
@@ -182,17 +173,7 @@ def plot_distributions(letters, probabilities, lengths, words, lexicon, path, ti
 
 
 def demo(model, data, config, out_dir):
-    """Write samples.txt and letters.png (the distributions along sampled words).
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-
-    Returns:
-        [path of samples.txt, path of letters.png].
-    """
+    """samples.txt, and letters.png: the letter distributions along sampled words."""
     out_dir = Path(out_dir)
     samples = write_samples(model, data, config, out_dir / "samples.txt")
     classes = data["test"][0]["letter_classes"][:FIGURE_PATTERNS]

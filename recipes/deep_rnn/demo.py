@@ -20,11 +20,7 @@ def recurrent_layer_names(model):
 
 
 def evaluate(model, data, config):
-    """Fraction of test sequences with every step right, and the trainable parameter count.
-
-    Returns:
-        {"sequence_accuracy": float, "parameters": float}.
-    """
+    """sequence_accuracy (test sequences with every step right) and the trainable parameter count."""
     x, y = data["test"]
     predicted = np.argmax(model.predict(x, batch_size=config["batch_size"], verbose=0), axis=-1)
     parameters = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
@@ -75,11 +71,7 @@ def layer_probes(model, x, y, modulus):
 
 
 def demo(model, data, config, out_dir):
-    """Figure: accuracy at each time step, and linear-probe accuracy per layer.
-
-    Returns:
-        [path of depth.png].
-    """
+    """depth.png: accuracy at each time step, and linear-probe accuracy per layer."""
     from recipes.common import style
 
     x, y = data["test"]

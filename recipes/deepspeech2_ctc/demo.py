@@ -9,11 +9,7 @@ from recipes.common import ctc
 
 
 def evaluate(model, data, config):
-    """CER and WER on the test split (voices never heard in training), greedy and beam search.
-
-    Returns:
-        {"cer", "wer" (greedy), "cer_greedy", "wer_greedy", "cer_beam", "wer_beam"}.
-    """
+    """cer, wer (greedy), cer_greedy, wer_greedy, cer_beam, wer_beam on the test split (voices never heard in training)."""
     return ctc.evaluate(model, data, config, split="test")
 
 
@@ -33,11 +29,7 @@ def first_layer_filters(model):
 
 
 def demo(model, data, config, out_dir):
-    """Posteriorgram of a test utterance, the conv filters, transcripts, and a WAV to try `recipe transcribe` on.
-
-    Returns:
-        [posteriorgram.png, transcripts.txt, test_utterance.wav, conv_filters.png].
-    """
+    """posteriorgram.png, transcripts.txt, test_utterance.wav (to try `recipe transcribe` on) and conv_filters.png."""
     written = ctc.demo(
         model, data, config, out_dir, "deepspeech2_ctc on an unseen voice ({voice}), greedy decoding, CER {cer:.2f}"
     )

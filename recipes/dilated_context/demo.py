@@ -199,17 +199,8 @@ def plot_labels(features, bands, captions, path, title, hop_ms):
 
 
 def demo(model, data, config, out_dir):
-    """Write frame_labels.png: test spectrograms with true and predicted per-frame labels.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: the run directory; a finished run of the other variant beside it is drawn too.
-
-    Returns:
-        [path of frame_labels.png].
-    """
+    """frame_labels.png: test spectrograms with true and predicted frame labels, and those of a finished run of the
+    other variant beside out_dir."""
     features, labels = data["test"]
     picks = [i for i in DEMO_UTTERANCES if i < len(labels)]
     runs = [(variant_name(config), predict_labels(model, features[picks]))]

@@ -76,14 +76,8 @@ def free_run_from_test_start(model, data, config):
 
 
 def evaluate(model, data, config):
-    """NRMSE of the h-step prediction on the test tail and, for horizon 1, of free-running generation.
-
-    The ESN literature quotes small errors on a log scale (Jaeger & Haas 2004: NRMSE 10^-4.2
-    at 84 free-running steps), so log10_nrmse is reported too.
-
-    Returns:
-        {"nrmse": float, "log10_nrmse": float, "free_run_nrmse": float (horizon 1 only)}.
-    """
+    """nrmse and log10_nrmse (the ESN literature's scale: Jaeger & Haas 2004 quote 10^-4.2) of the h-step prediction
+    on the test tail; for horizon 1, free_run_nrmse of free-running generation."""
     x, y = data["test"]
     error = nrmse(model.predict(x, verbose=0), y)
     metrics = {"nrmse": error, "log10_nrmse": float(np.log10(error))}
@@ -93,11 +87,7 @@ def evaluate(model, data, config):
 
 
 def demo(model, data, config, out_dir):
-    """Figure of the test tail: the prediction, its error, and (horizon 1) free-running generation.
-
-    Returns:
-        [path of prediction.png].
-    """
+    """prediction.png: the test tail's prediction, its error, and (horizon 1) free-running generation."""
     from recipes.common import style
 
     x, y = data["test"]

@@ -96,11 +96,7 @@ def _box(step, row, color):
 
 
 def demo(model, data, config, out_dir, num_sequences=3):
-    """Write recall.png: what the model outputs along the first `num_sequences` test sequences.
-
-    Returns:
-        [path of recall.png].
-    """
+    """recall.png: what the model outputs along the first `num_sequences` test sequences."""
     x, y = data["test"]
     probabilities = model.predict(x[:num_sequences], verbose=0)  # (n, T, 10)
     title = (

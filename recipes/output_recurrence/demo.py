@@ -106,17 +106,8 @@ def train_ms_per_batch(model, data, config, warmup=3, blocks=5, repeats=5):
 
 
 def evaluate(model, data, config):
-    """Accuracies on the test split, the output-recurrence bound, and training speed.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-
-    Returns:
-        {"teacher_forced_accuracy", "free_running_accuracy", "teacher_forced_bound",
-        "train_ms_per_batch"}: floats.
-    """
+    """teacher_forced_accuracy and free_running_accuracy on the test split, the teacher_forced_bound of output
+    recurrence, and train_ms_per_batch."""
     x, y = data["test"]
     teacher_forced = np.argmax(model.predict(x, batch_size=config["batch_size"], verbose=0), axis=-1)
     if config["model"] == "output_recurrence":
@@ -177,17 +168,7 @@ def plot_sequences(ticks, counter, outputs, teacher_forced, free, levels, path, 
 
 
 def demo(model, data, config, out_dir):
-    """Plot the first test sequences with the levels chosen teacher-forced and free-running.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-
-    Returns:
-        [path of sequences.png].
-    """
+    """sequences.png: the first test sequences with the levels chosen teacher-forced and free-running."""
     x, y = data["test"]
     x = {key: value[:DEMO_SEQUENCES] for key, value in x.items()}
     teacher_forced = np.argmax(model.predict(x, verbose=0), axis=-1)

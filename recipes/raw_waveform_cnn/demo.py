@@ -15,19 +15,8 @@ def per_word_accuracy(probabilities, labels, num_words):
 
 
 def evaluate(model, data, config):
-    """Accuracy on the validation split (training voices) and the worst word on the test split.
-
-    Keras already reports the test accuracy (unseen voices) as "accuracy"; the gap to
-    seen_speaker_accuracy is what the unseen voices cost.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-
-    Returns:
-        {"seen_speaker_accuracy": float, "worst_word_accuracy": float}.
-    """
+    """seen_speaker_accuracy (validation: training voices) and worst_word_accuracy (test); Keras' "accuracy" is on the
+    test split's unseen voices, so the gap is what they cost."""
     x_val, y_val = data["validation"]
     seen = np.mean(np.argmax(model.predict(x_val, batch_size=256, verbose=0), axis=-1) == y_val)
     x, y = data["test"]
@@ -190,26 +179,14 @@ def plot_confusion(probabilities, labels, words, path, title):
 
 
 def demo(model, data, config, out_dir):
-    """Figures of the learned filterbank (raw front end only) and of the test confusion matrix.
-
-    The untrained filters come from rebuilding the model: the first layer's initializer is
-    seeded with config["seed"], so the rebuilt kernel equals the one training started from.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-
-    Returns:
-        Paths written: filters.png and filter_examples.png (raw front end), confusion.png.
-    """
+    """confusion.png (test words), and for the raw front end filters.png and filter_examples.png (the learned filterbank)."""
     from recipes.raw_waveform_cnn.model import build_model
 
     out_dir = Path(out_dir)
     written = []
     if config["front_end"] == "raw":
         trained = first_layer_kernel(model)
+        # The first layer's initializer is seeded with config["seed"]: the rebuilt kernel is the one training started from.
         initial = first_layer_kernel(build_model(config))
         written.append(plot_filterbank(initial, trained, config, out_dir / "filters.png"))
         written.append(plot_filter_examples(trained, config, out_dir / "filter_examples.png"))

@@ -41,16 +41,7 @@ def exact_match(predicted, expected):
 
 
 def evaluate(model, data, config):
-    """Whole-answer accuracy on the fresh test questions, greedy and with beam search.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: uses num_digits and beam_width.
-
-    Returns:
-        {"exact_match": greedy accuracy, "exact_match_beam": beam-search accuracy}.
-    """
+    """exact_match (greedy) and exact_match_beam: whole-answer accuracy on the fresh test questions."""
     questions = data["test"][0]["question"]
     expected = data["test_text"]["answer"]
     models = inference_models(model)
@@ -115,17 +106,8 @@ def plot_decoding(panels, path, title):
 
 
 def demo(model, data, config, out_dir, num_examples=20):
-    """Write answers.txt and decoding.png.
-
-    answers.txt lists the first `num_examples` test questions with the true, greedy and
-    beam answers, then every question either decoder got wrong (up to 40), marked "x".
-    decoding.png shows, for the first test question of each answer length and the first
-    one greedy decoding got wrong, the decoder's distribution over the next character at
-    each step of greedy decoding.
-
-    Returns:
-        [path of answers.txt, path of decoding.png].
-    """
+    """answers.txt: the first `num_examples` test questions, then up to 40 either decoder got wrong; decoding.png: the
+    next-character distribution along greedy decoding of one question per answer length and of its first mistake."""
     questions = data["test"][0]["question"]
     text, expected = data["test_text"]["question"], data["test_text"]["answer"]
     models = inference_models(model)

@@ -46,17 +46,8 @@ def bucket_names(config):
 
 
 def evaluate(model, data, config):
-    """Whole-output accuracy of greedy decoding on the test strings, overall and per length bucket.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: uses min_length, max_length, beam_width.
-
-    Returns:
-        {"exact_match": overall, "exact_match_len_10": lengths 1..10, ...}, plus
-        "exact_match_beam" when beam_width > 1.
-    """
+    """exact_match of greedy decoding on the test strings, exact_match_len_<N> per length bucket, and exact_match_beam
+    when beam_width > 1."""
     (x, y), lengths = data["test"], data["test_lengths"]
     expected = np.array([decode(row) for row in y])
     models = inference_models(model)
@@ -116,15 +107,8 @@ def plot_attention(weights, source_text, output_text, path, title):
 
 
 def demo(model, data, config, out_dir, per_bucket=3):
-    """Examples per length bucket and, with attention, a heatmap of where the decoder looked.
-
-    Writes examples.txt (either variant): the first `per_bucket` test strings of each
-    length bucket with the greedy output; and attention.png (attention on): the
-    attention weights while reversing the longest test string of at most 20 digits.
-
-    Returns:
-        The paths written.
-    """
+    """examples.txt (the first `per_bucket` test strings per length bucket) and, with attention, attention.png
+    (reversing the longest test string of at most 20 digits)."""
     (x, y), lengths = data["test"], data["test_lengths"]
     paths = []
     picks = [int(i) for upper, _ in bucket_names(config)

@@ -38,16 +38,7 @@ def accuracy_by_construction(probabilities, labels, constructions):
 
 
 def evaluate(model, data, config):
-    """Test accuracy overall and on plain, negated and contrastive reviews.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-
-    Returns:
-        See accuracy_by_construction.
-    """
+    """Test accuracy overall and on plain, negated and contrastive reviews (see accuracy_by_construction)."""
     x, y = data["test"]
     probabilities = model.predict(x, batch_size=256, verbose=0)
     return accuracy_by_construction(probabilities, y, data["test_constructions"])
@@ -136,17 +127,7 @@ def write_predictions(model, data, path, num_reviews=40):
 
 
 def demo(model, data, config, out_dir):
-    """A figure of the prediction along a few example reviews, and a list of test predictions.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-
-    Returns:
-        [path of reading.png, path of predictions.txt].
-    """
+    """reading.png (the prediction along a few example reviews) and predictions.txt."""
     name = "RNN" if config["model"] == "rnn" else "bag of words"
     title = (
         f"sequence_classifier ({name}): the output as the model reads each review, word by word\n"

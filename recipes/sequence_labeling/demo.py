@@ -65,19 +65,8 @@ def word_kinds(tagged_lines, word_tag_counts):
 
 
 def evaluate(model, data, config):
-    """Token accuracy on the test lines (padding left out), overall and by kind of word, with the baselines.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: uses batch_size.
-
-    Returns:
-        dict of floats: token_accuracy, ambiguous_accuracy, unknown_accuracy for the model;
-        baseline_accuracy, baseline_ambiguous_accuracy, baseline_unknown_accuracy for the
-        majority tag per word; majority_tag_accuracy for the global majority tag; and
-        ambiguous_share, unknown_share, the shares of test tokens of each kind.
-    """
+    """Test token_, ambiguous_ and unknown_accuracy (padding left out), the same of the majority tag per word
+    (baseline_*), majority_tag_accuracy, and the test tokens' ambiguous_share and unknown_share."""
     x, _ = data["test"]
     return scores(model.predict(x, batch_size=config["batch_size"], verbose=0).argmax(axis=-1), data)
 
@@ -152,19 +141,8 @@ def disagreement_lines(predicted, baseline, data, num_lines, max_tokens):
 
 
 def demo(model, data, config, out_dir, num_lines=5, max_tokens=11):
-    """Accuracy by kind of word, and test lines where context made the model differ from the lookup.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config (model, cell).
-        out_dir: folder to write into.
-        num_lines: how many lines the second figure shows.
-        max_tokens: only lines this short are shown (to fit the page).
-
-    Returns:
-        [accuracy_by_kind.png, tagged_lines.png] paths.
-    """
+    """accuracy_by_kind.png, and tagged_lines.png: up to `num_lines` test lines of at most `max_tokens` where context
+    made the model differ from the lookup."""
     out_dir = Path(out_dir)
     name = "recurrent tagger" if config["model"] == "rnn" else "per-word tagger"
     label = f"{name} ({config['cell']})" if config["model"] == "rnn" else name

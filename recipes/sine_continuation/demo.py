@@ -25,13 +25,8 @@ def continuation(model, data, config):
 
 
 def evaluate(model, data, config):
-    """Continuation MSE on the held-out curves, and the one-step MSE on the same samples.
-
-    Returns:
-        {"continuation_mse": mean squared error of the free-running continuation over its
-        continuation_steps samples, "next_sample_mse": mean squared error of one-step
-        predictions of the same samples when every true sample is given (teacher forced)}.
-    """
+    """continuation_mse of the free-running continuation of the held-out curves, and next_sample_mse of teacher-forced
+    one-step predictions of the same samples."""
     curves, prime = data["test_curves"], config["prime_steps"]
     truth = curves[:, prime:]
     generated = continuation(model, data, config)
@@ -45,18 +40,7 @@ def evaluate(model, data, config):
 
 
 def demo(model, data, config, out_dir, num_curves=4):
-    """Plot true and generated curves for test curves of different frequencies.
-
-    Args:
-        model: trained model from build_model.
-        data: load_data(config).
-        config: the run's config.
-        out_dir: folder for continuation.png.
-        num_curves: how many curves (rows), spread over the period range.
-
-    Returns:
-        [path of continuation.png].
-    """
+    """continuation.png: true and generated curves of `num_curves` test curves spread over the period range."""
     curves, periods = data["test_curves"], data["test_periods"]
     prime = config["prime_steps"]
     generated = continuation(model, data, config)

@@ -106,19 +106,8 @@ def classifier_accuracy(data, config):
 
 
 def evaluate(model, data, config):
-    """Free-running greedy decoding of every test image, scored against its name.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-
-    Returns:
-        {"name_accuracy", "character_accuracy", "classifier_accuracy"}: see spelling_metrics;
-        classifier_accuracy is a plain classifier's on the same split (see
-        classifier_accuracy): the name accuracy of a perfect speller that reads the
-        images as well as it does.
-    """
+    """name_accuracy and character_accuracy of free-running greedy spelling of the test images, and classifier_accuracy:
+    a plain classifier's, the name accuracy of a perfect speller that reads the images as well as it does."""
     x, y = data["test"]
     metrics = spelling_metrics(greedy_decode(model, x["image"]), y)
     metrics["classifier_accuracy"] = classifier_accuracy(data, config)
@@ -157,18 +146,7 @@ def plot_names(images, names, true_names, path, title, columns=10):
 
 
 def demo(model, data, config, out_dir, num_images=40):
-    """Plot the first test digits with the names the model spells, and list all test mistakes.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-        num_images: how many test digits the figure shows.
-
-    Returns:
-        [path of names.png, path of mistakes.txt].
-    """
+    """names.png (the first `num_images` test digits with the names spelled) and mistakes.txt (every test mistake)."""
     x, y = data["test"]
     names = [tokens_to_name(tokens) for tokens in greedy_decode(model, x["image"])]
     true_names = [DIGIT_NAMES[d] for d in data["test_digits"]]

@@ -9,11 +9,7 @@ from recipes.wav2letter.model import receptive_field
 
 
 def evaluate(model, data, config):
-    """Character and word error rates on the test split (unseen speakers), greedy and beam search.
-
-    Returns:
-        {"cer", "wer" (greedy), "cer_greedy", "wer_greedy", "cer_beam", "wer_beam"}.
-    """
+    """cer, wer (greedy), cer_greedy, wer_greedy, cer_beam, wer_beam on the test split (unseen speakers)."""
     return ctc.evaluate(model, data, config)
 
 
@@ -33,11 +29,7 @@ def first_layer_filters(model, config):
 
 
 def demo(model, data, config, out_dir):
-    """Posteriorgram of one test utterance, transcripts, a test WAV, and the first layer's filters.
-
-    Returns:
-        [posteriorgram.png, transcripts.txt, test_utterance.wav, first_layer_filters.png] paths.
-    """
+    """posteriorgram.png, transcripts.txt, test_utterance.wav and first_layer_filters.png."""
     step_ms = config["first_stride"] * config["hop_ms"]
     seconds = receptive_field(config) * config["hop_ms"] / 1000
     written = ctc.demo(

@@ -68,18 +68,8 @@ def previous_sample_log_probabilities(previous, train_x, train_y, field, channel
 
 
 def evaluate(model, data, config):
-    """Test bits per sample and next-sample accuracy of the model and of two baselines.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-
-    Returns:
-        {"bits_per_sample", "next_sample_accuracy", "unigram_bits_per_sample",
-        "unigram_accuracy", "previous_sample_bits_per_sample", "previous_sample_accuracy"}
-        on the test windows (unseen speakers); every target has a full receptive field.
-    """
+    """bits_per_sample and next_sample_accuracy, with the unigram_* and previous_sample_* baselines', on the test
+    windows (unseen speakers; every target has a full receptive field)."""
     x, y = data["test"]
     field, channels = data["receptive_field"], config["quantization_channels"]
     logits = model.predict(x, batch_size=config["batch_size"], verbose=0)  # (N, T, Q)
@@ -315,17 +305,7 @@ def plot_generated(generated, real, prime_length, rate, path, title):
 
 
 def demo(model, data, config, out_dir, log=print):
-    """Generate ~generate_seconds of audio primed with a test clip; write it and the figures.
-
-    Args:
-        model: the trained model.
-        data: load_data's dict.
-        config: the run's config.
-        out_dir: folder to write into.
-
-    Returns:
-        [generated.wav, generated.png, dilation_pattern.png] paths.
-    """
+    """generated.wav (~generate_seconds primed with a test clip), generated.png and dilation_pattern.png."""
     out_dir = Path(out_dir)
     rate, channels, field = config["sample_rate"], config["quantization_channels"], data["receptive_field"]
     length = int(round(config["generate_seconds"] * rate))
