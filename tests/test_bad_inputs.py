@@ -108,9 +108,11 @@ CASES = {
     ],
     "overwrite": [
         (["plot", RECIPE, "--out", "{RUN}/model.keras"], 2, "already exists"),
-        (["plot", RECIPE, "--out", "{RUN}/config.json", "--format", "svg"], 2, "ends in .json"),
+        (["plot", RECIPE, "--out", "{RUN}/config.json", "--format", "svg"], 2, "already exists"),
+        (["plot", RECIPE, "--out", "{ODD}/new.json"], 2, "ends in .json, which is not a graph format"),
         (["plot", RECIPE, "--out", "{RUN}/loss.png"], 2, "already exists"),
-        (["plot", RECIPE, "--out", "{ODD}/afile.txt", "--format", "svg"], 2, "ends in .txt"),
+        (["plot", RECIPE, "--out", "{ODD}/afile.txt", "--format", "svg"], 2, "already exists"),
+        (["plot", RECIPE, "--out", "{ODD}/new.txt", "--format", "svg"], 2, "ends in .txt but --format is svg"),
         (["plot", RECIPE, "--out", "{RUN}"], 2, "is a folder"),
         (["run", RECIPE, "--out", "{RUN}"], 2, "already exists and is not empty"),
         (["run", RECIPE, "--out", "{ODD}/afile.txt"], 2, "is a file"),

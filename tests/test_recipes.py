@@ -31,14 +31,17 @@ def first_batch(split, size):
 @pytest.mark.parametrize("recipe_id", RECIPE_IDS)
 def test_smoke(recipe_id, tmp_path):
     """Build, forward pass on real data, one training step, .keras round trip with equal predictions."""
-    config, data, model, _ = brief_setup(recipe_id)
+    config, data, model, demo_module = brief_setup(recipe_id)
     assert "train" in data and "validation" in data
+    metric = get_entry(load_catalog(), recipe_id)["brief"]["metric"]
+    assert runner.reports(runner.metric_names(model, demo_module), metric), f"the brief metric {metric} is not declared"
     x, y = first_batch(data["train"], 8)
     before = model.predict_on_batch(x)
     for output in keras.tree.flatten(before):
         assert np.all(np.isfinite(output))
     logs = model.train_on_batch(x, y, return_dict=True)
     assert np.isfinite(logs["loss"])
+    assert all(runner.reports(runner.metric_names(model, demo_module), name) for name in logs), logs
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
@@ -50,6 +53,9 @@ def test_smoke(recipe_id, tmp_path):
 @pytest.mark.parametrize("recipe_id", RECIPE_IDS)
 def test_brief_run_meets_catalog_expectation(recipe_id, tmp_path):
     result = runner.run(recipe_id, brief=True, out=tmp_path / "run", verbose=0, log=lambda *_: None)
+    declared = runner.metric_names(runner.load_run(result.run_dir)[2], runner.import_recipe(recipe_id)[2])
+    undeclared = [m for m in result.metrics if not runner.reports(declared, m)]
+    assert not undeclared, f"{recipe_id} reports {undeclared}, which its demo's METRICS does not declare"
     assert result.status == "complete"
     assert result.met, result.expectation
     for name in ("config.json", "history.csv", "metrics.json", "model.keras", "run.json", "loss.png"):

@@ -75,7 +75,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         ((tmp_path / "run", tmp_path / "long.wav"), "25.0 s long; the limit is 20 s"),
         ((tmp_path / "run", tmp_path / "click.wav"), "at least 100 ms"),
         ((tmp_path / "run", tmp_path / "missing.wav"), "cannot read"),
-        ((tmp_path / "run", tmp_path / "ok.wav", "--beam", "0"), "--beam takes a beam width of 1 or more"),
+        ((tmp_path / "run", tmp_path / "ok.wav", "--beam", "0"), "--beam takes a beam width from 1 (greedy) to 256"),
+        ((tmp_path / "run", tmp_path / "ok.wav", "--beam", "100000"), "got 100000"),
         ((tmp_path / "nowhere", tmp_path / "ok.wav"), "not a usable run directory"),
     ]
     for args, fragment in cases:

@@ -113,6 +113,8 @@ def cmd_plot(args):
     from tools.paths import output_file
 
     get_entry(load_catalog(), args.id)
+    if args.out:
+        output_file(args.out, force=args.force)  # an existing file is the first thing to say
     fmt = graph.output_format(args.out, args.format)
     path = output_file(args.out or f"{args.id}.{fmt}", force=args.force)
     _, model = runner.build_untrained(args.id, sets=args.set)

@@ -75,7 +75,7 @@ def compare(recipe_id, grid, brief=False, sets=(), metric=None, out=None, log=pr
         runner.resolve(recipe_id, brief=brief, sets=[*sets, *point])
     config, model = runner.build_untrained(recipe_id, sets=[*sets, *point])
     reported = runner.metric_names(model, runner.import_recipe(recipe_id)[2])
-    unknown = [m for m in metrics if m not in reported]
+    unknown = [m for m in metrics if not runner.reports(reported, m)]
     if unknown:
         raise errors.UsageError(
             f"Recipe '{recipe_id}' reports no metric '{unknown[0]}'.{errors.did_you_mean(unknown[0], reported)} It reports: {', '.join(reported)}."
@@ -85,6 +85,9 @@ def compare(recipe_id, grid, brief=False, sets=(), metric=None, out=None, log=pr
     cells = {}
     for (r, c), point in points.items():
         result = runner.run(recipe_id, brief=brief, sets=[*sets, *point], out=root / "_".join(point), verbose=0, log=lambda *_: None)
+        missing = [m for m in metrics if m not in result.metrics]  # a pattern's name this config does not produce
+        if missing:
+            raise errors.RunFailed(f"The run {result.run_dir} reported no '{missing[0]}' (it reported {', '.join(result.metrics)}).")
         # Two grid keys: one metric per cell. One grid key: one column per metric.
         for m in metrics:
             cells[(r, c if col_key else m)] = f"{result.metrics[m]:.3f}"

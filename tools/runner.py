@@ -10,8 +10,9 @@ A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds i
               prepare(model, data, config)    optional: work on the data before fit (a closed-form readout)
     data.py   load_data(config) -> {"train", "validation", optional "test"}: (x, y) arrays or PyDatasets
     demo.py   optional: METRICS (names evaluate returns); evaluate(model, data, config) -> {name: float};
-              demo(model, data, config, out_dir) -> [written files]; transcribe(model, config, paths,
-              beam_width) -> [(path, text)] for speech recognizers
+              demo(model, data, config, out_dir) -> [written files]; for speech recognizers
+              transcribe(load_model, config, paths, beam_width) -> [(path, text)], which checks
+              every file before it calls load_model()
 
 Recipe code imports keras/keras.ops and recipes/common only, never tools/. A run reads
 resolve -> train -> evaluate -> report:
@@ -162,11 +163,18 @@ def expectation_line(entry, metrics):
 
 
 def metric_names(model, demo_module):
-    """The names a run of `model` reports: loss, the compiled metrics and the demo's METRICS."""
+    """The names a run of `model` reports: loss, the compiled metrics and the demo's METRICS (which may be patterns)."""
     compiled = getattr(getattr(model, "_compile_metrics", None), "_user_metrics", None) or []
     flat = [m for group in compiled for m in (group if isinstance(group, (list, tuple)) else [group])]
     names = ["loss", *(m if isinstance(m, str) else m.name for m in flat)]
     return [*names, *getattr(demo_module, "METRICS", ())]
+
+
+def reports(names, metric):
+    """True when `metric` is one of `names` (from metric_names), patterns included."""
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(metric, name) for name in names)
 
 
 def provenance():

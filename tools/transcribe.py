@@ -11,6 +11,8 @@ files, a bad --beam and a run of any other recipe are all refused before the mod
 from tools import errors
 from tools.catalog import load_catalog
 
+MAX_BEAM = 256  # wider beams cost time and memory for no measurable gain on digit strings
+
 
 def recognizer_ids():
     """The catalog's speech-recognition recipes."""
@@ -46,7 +48,7 @@ def transcribe_files(run_dir, paths, beam_width=None):
             f"Train a recognizer first ({', '.join(recognizers) or 'none in the catalog'}), e.g. with "
             f"'recipe run ID --brief', and pass its run directory."
         )
-    if beam_width is not None and beam_width < 1:
-        raise errors.UsageError(f"--beam takes a beam width of 1 or more (1 = greedy), got {beam_width}")
+    if beam_width is not None and not 1 <= beam_width <= MAX_BEAM:
+        raise errors.UsageError(f"--beam takes a beam width from 1 (greedy) to {MAX_BEAM}, got {beam_width}. Use e.g. --beam 8.")
     # The hook loads the model only once every file has passed its checks.
     return hook(lambda: runner.load_run(run_dir)[2], config, paths, beam_width=beam_width)

@@ -13,6 +13,10 @@ from recipes.bidirectional_tagger.data import steps_to_next_marker
 from recipes.common.tagging import token_accuracy
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "token_accuracy", "best_without_future_accuracy", "chance_accuracy", "lookahead_accuracy")
+
+
 def evaluate(model, data, config):
     """Test token_accuracy; lookahead_accuracy on the filler steps (labelled by a later marker); chance_accuracy
     (1 / num_markers); best_without_future_accuracy, the best past-only predictor's on these inputs."""

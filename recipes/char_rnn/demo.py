@@ -12,6 +12,10 @@ from recipes.common.text import decode, encode
 DEMO_TEMPERATURES = (0.5, 1.0)
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "validation_nats_per_character", "bits_per_character", "unigram_bits_per_character")
+
+
 def evaluate(model, data, config):
     """validation_nats_per_character, bits_per_character and the unigram_bits_per_character baseline, over every
     validation character (each window starts from a zero state)."""

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from recipes.common.config import ConfigError, check_choice
+from recipes.common.config import check_choice, config_error
 
 SERIALIZATION_PACKAGE = "rnn_recipes"
 
@@ -203,7 +203,7 @@ def recurrent_layer(cell, units, name, return_sequences=True, return_state=False
         return keras.layers.SimpleRNN(units, **common)
     if cell == "keras_lstm":
         if forget_bias not in (0.0, 1.0):
-            raise ConfigError(f"Config forget_bias={forget_bias!r}: Keras' LSTM starts it at 1.0 or 0.0 only. Use --set cell=lstm for other values.")
+            raise config_error("forget_bias", forget_bias, "1.0 or 0.0 with cell=keras_lstm (Keras' LSTM has no other; cell=lstm takes any)", 1.0)
         return keras.layers.LSTM(units, unit_forget_bias=forget_bias == 1.0, **common)
     return keras.layers.GRU(units, **common)
 
@@ -258,7 +258,7 @@ def recurrent_stack(inputs, cell, units, num_layers, name, dropout=0.0, return_s
         The last layer's output: (batch, time, units), or (batch, units) without return_sequences.
     """
     if num_layers < 1:
-        raise ConfigError(f"Config num_layers={num_layers!r} must be at least 1. Use e.g. --set num_layers=2.")
+        raise config_error("num_layers", num_layers, "an integer of at least 1", 2)
     x = inputs
     for index in range(1, num_layers + 1):
         last = index == num_layers

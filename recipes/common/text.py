@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from recipes.common.config import ConfigError
+from recipes.common.config import config_error
 
 # Names the converted text; bump it when the conversion changes, so caches keyed by it
 # (other recipes derive data from this text) and quoted numbers are not mixed up.
@@ -124,10 +124,7 @@ def encode(text, alphabet, key="text"):
     ids = lookup[codes]
     if (ids < 0).any():
         unknown = "".join(sorted({chr(code) for code in codes[ids < 0]}))
-        raise ConfigError(
-            f"Config {key}={text!r} has characters outside the corpus alphabet: "
-            f"{unknown!r}. Use only these {len(alphabet)} characters: {alphabet!r}."
-        )
+        raise config_error(key, repr(text), f"text in the corpus alphabet ({unknown!r} is not in it; it has {len(alphabet)} characters: {alphabet!r})", "'ROMEO:'")
     return ids
 
 

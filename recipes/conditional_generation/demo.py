@@ -81,6 +81,10 @@ def generate(model, classes, feed_previous_output, temperature, seed):
     return choose(probabilities, temperature, uniform), probabilities
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "valid_fraction", "greedy_valid_fraction", "pattern_fraction", "distinct_fraction", "letter_accuracy")
+
+
 def evaluate(model, data, config):
     """valid_fraction, greedy_valid_fraction, pattern_fraction, distinct_fraction and letter_accuracy of the words
     generated for the test patterns."""

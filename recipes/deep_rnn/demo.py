@@ -19,6 +19,10 @@ def recurrent_layer_names(model):
     return [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "sequence_accuracy", "parameters")
+
+
 def evaluate(model, data, config):
     """sequence_accuracy (test sequences with every step right) and the trainable parameter count."""
     x, y = data["test"]

@@ -8,6 +8,10 @@ import numpy as np
 from recipes.common import ctc
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam")
+
+
 def evaluate(model, data, config):
     """cer, wer (greedy), cer_greedy, wer_greedy, cer_beam, wer_beam on the test split (voices never heard in training)."""
     return ctc.evaluate(model, data, config, split="test")

@@ -90,6 +90,10 @@ def frame_metrics(predicted, true, tolerance=BOUNDARY_TOLERANCE):
     }
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "speech_frame_accuracy", "silence_frame_accuracy", "word_accuracy", "boundary_f1")
+
+
 def evaluate(model, data, config):
     """Speech/silence frame accuracy, word accuracy and boundary F1 on the test split (unseen voices)."""
     features, labels = data["test"]

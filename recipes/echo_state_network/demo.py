@@ -75,6 +75,10 @@ def free_run_from_test_start(model, data, config):
     return free_run(model, context, num_steps), series[start : start + num_steps]
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "nrmse", "log10_nrmse", "free_run_nrmse")
+
+
 def evaluate(model, data, config):
     """nrmse and log10_nrmse (the ESN literature's scale: Jaeger & Haas 2004 quote 10^-4.2) of the h-step prediction
     on the test tail; for horizon 1, free_run_nrmse of free-running generation."""

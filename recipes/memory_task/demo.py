@@ -22,6 +22,10 @@ def recall_accuracy(probabilities, targets, num_digits):
     return float(np.mean(predicted == targets[:, -num_digits:]))
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "recall_accuracy",)
+
+
 def evaluate(model, data, config):
     """{"recall_accuracy": float} on the test split (Keras' own accuracy mostly counts blanks)."""
     x, y = data["test"]

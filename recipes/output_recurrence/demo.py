@@ -105,6 +105,10 @@ def train_ms_per_batch(model, data, config, warmup=3, blocks=5, repeats=5):
     return 1000.0 * min(timings)
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "teacher_forced_accuracy", "free_running_accuracy", "teacher_forced_bound", "train_ms_per_batch")
+
+
 def evaluate(model, data, config):
     """teacher_forced_accuracy and free_running_accuracy on the test split, the teacher_forced_bound of output
     recurrence, and train_ms_per_batch."""

@@ -14,6 +14,10 @@ def per_word_accuracy(probabilities, labels, num_words):
     return np.array([np.mean(predicted[labels == w] == w) for w in range(num_words)])
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "seen_speaker_accuracy", "worst_word_accuracy")
+
+
 def evaluate(model, data, config):
     """seen_speaker_accuracy (validation: training voices) and worst_word_accuracy (test); Keras' "accuracy" is on the
     test split's unseen voices, so the gap is what they cost."""

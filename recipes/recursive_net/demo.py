@@ -12,6 +12,10 @@ def accuracy(model, split, batch_size):
     return float(np.mean(np.argmax(predictions, axis=-1) == y))
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "accuracy_depth_*", "accuracy_seen_depths", "accuracy_deeper")
+
+
 def evaluate(model, data, config):
     """Value accuracy per depth; `accuracy_seen_depths` (depths trained on) and `accuracy_deeper` (deeper than any in training)."""
     by_depth = {d: accuracy(model, split, 256) for d, split in data["test_by_depth"].items()}

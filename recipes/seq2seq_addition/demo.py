@@ -40,6 +40,10 @@ def exact_match(predicted, expected):
     return float(np.mean([p == e for p, e in zip(predicted, expected)]))
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "exact_match", "exact_match_beam")
+
+
 def evaluate(model, data, config):
     """exact_match (greedy) and exact_match_beam: whole-answer accuracy on the fresh test questions."""
     questions = data["test"][0]["question"]

@@ -45,6 +45,10 @@ def bucket_names(config):
     return [(upper, f"exact_match_len_{upper}") for upper in range(first, last + 1, BUCKET_WIDTH)]
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "exact_match", "exact_match_len_*", "exact_match_beam")
+
+
 def evaluate(model, data, config):
     """exact_match of greedy decoding on the test strings, exact_match_len_<N> per length bucket, and exact_match_beam
     when beam_width > 1."""

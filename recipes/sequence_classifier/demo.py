@@ -37,6 +37,10 @@ def accuracy_by_construction(probabilities, labels, constructions):
     return metrics
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "accuracy", "*_accuracy")
+
+
 def evaluate(model, data, config):
     """Test accuracy overall and on plain, negated and contrastive reviews (see accuracy_by_construction)."""
     x, y = data["test"]

@@ -64,6 +64,10 @@ def word_kinds(tagged_lines, word_tag_counts):
     return ambiguous, unknown
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "token_accuracy", "ambiguous_accuracy", "unknown_accuracy", "baseline_accuracy", "baseline_ambiguous_accuracy", "baseline_unknown_accuracy", "majority_tag_accuracy", "ambiguous_share", "unknown_share")
+
+
 def evaluate(model, data, config):
     """Test token_, ambiguous_ and unknown_accuracy (padding left out), the same of the majority tag per word
     (baseline_*), majority_tag_accuracy, and the test tokens' ambiguous_share and unknown_share."""

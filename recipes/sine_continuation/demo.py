@@ -24,6 +24,10 @@ def continuation(model, data, config):
     return predictions[:, config["prime_steps"] - 1 :]
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "continuation_mse", "next_sample_mse")
+
+
 def evaluate(model, data, config):
     """continuation_mse of the free-running continuation of the held-out curves, and next_sample_mse of teacher-forced
     one-step predictions of the same samples."""

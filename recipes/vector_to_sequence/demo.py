@@ -105,6 +105,10 @@ def classifier_accuracy(data, config):
     return float(classifier.score(data["test"][0]["image"], data["test_digits"]))
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "name_accuracy", "character_accuracy", "classifier_accuracy")
+
+
 def evaluate(model, data, config):
     """name_accuracy and character_accuracy of free-running greedy spelling of the test images, and classifier_accuracy:
     a plain classifier's, the name accuracy of a perfect speller that reads the images as well as it does."""

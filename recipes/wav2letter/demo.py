@@ -8,6 +8,10 @@ from recipes.common import ctc
 from recipes.wav2letter.model import receptive_field
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam")
+
+
 def evaluate(model, data, config):
     """cer, wer (greedy), cer_greedy, wer_greedy, cer_beam, wer_beam on the test split (unseen speakers)."""
     return ctc.evaluate(model, data, config)

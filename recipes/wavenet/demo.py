@@ -67,6 +67,10 @@ def previous_sample_log_probabilities(previous, train_x, train_y, field, channel
     return -distance - np.log(np.exp(-distance).sum(axis=-1, keepdims=True))
 
 
+METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
+    "bits_per_sample", "next_sample_accuracy", "unigram_bits_per_sample", "unigram_accuracy", "previous_sample_bits_per_sample", "previous_sample_accuracy")
+
+
 def evaluate(model, data, config):
     """bits_per_sample and next_sample_accuracy, with the unigram_* and previous_sample_* baselines', on the test
     windows (unseen speakers; every target has a full receptive field)."""
