@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 RECIPE = Path(sys.executable).parent / "recipe"
+TIMINGS = {"train_ms_per_batch"}  # a measured speed, not a result
 
 
 @pytest.mark.parametrize("recipe_id", ["output_recurrence", "bidirectional_tagger"])
@@ -24,6 +25,6 @@ def test_two_concurrent_runs_complete_with_identical_metrics(recipe_id, tmp_path
         assert process.returncode == 0, err
     records = [json.loads((run / "run.json").read_text()) for run in runs]
     assert [r["status"] for r in records] == ["complete", "complete"]
-    first, second = (json.loads((run / "metrics.json").read_text()) for run in runs)
+    first, second = ({k: v for k, v in json.loads((run / "metrics.json").read_text()).items() if k not in TIMINGS} for run in runs)
     assert first == second
     assert (runs[0] / "history.csv").read_text() == (runs[1] / "history.csv").read_text()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 RECIPE = Path(sys.executable).parent / "recipe"
-EPOCHS = 6
-# memory_task on 1,500 examples: about a second an epoch here, long enough to kill one mid-way.
-ARGS = ["run", "memory_task", "--brief", "--epochs", str(EPOCHS), "--set", "num_train=1500", "--set", "num_test=200"]
+EPOCHS = 10
+# memory_task's brief run in batches of 16: about 2 s an epoch here, long enough to kill one mid-way.
+ARGS = ["run", "memory_task", "--brief", "--epochs", str(EPOCHS), "--set", "batch_size=16", "--set", "num_test=200"]
 
 
 def recipe(*args):
@@ -80,11 +80,12 @@ def test_sigkill_mid_epoch_then_resume_loses_at_most_one_epoch(tmp_path):
 def test_sigterm_keeps_what_was_trained_and_resume_finishes(tmp_path):
     run_dir = tmp_path / "run"
     process = start_and_wait(run_dir, epochs_done=1)
+    time.sleep(0.5)  # past the end of epoch 1, whose backup follows its history row
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0 and "Traceback" not in err, err
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["status"] == "interrupted" and 1 <= record["epochs_run"] < EPOCHS
+    assert record["status"] == "interrupted" and 1 <= record["epochs_run"] < EPOCHS, {k: record.get(k) for k in ("epochs_run", "train_seconds", "status")}
     assert (run_dir / "metrics.json").is_file() and (run_dir / "model.keras").is_file()
     resumed = recipe("run", "--resume", run_dir)
     assert resumed.returncode == 0, resumed.stderr

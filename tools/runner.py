@@ -195,8 +195,12 @@ def replace_atomically(path, write):
     """Call write(temporary_path), then rename it onto `path`: a reader sees the old file or the new one."""
     path = Path(path)
     temporary = path.with_name(f".partial-{path.name}")  # same suffix: Keras checks it
-    write(temporary)
-    os.replace(temporary, path)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:  # Ctrl-C or SIGTERM mid-write included: leave no partial file behind
+        temporary.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -584,11 +588,11 @@ def resume(run_dir, verbose=None, log=print):
     if status not in ("running", "interrupted", "failed"):
         why = "it is complete" if status == "complete" else f"its status is '{status}'"
         raise errors.UsageError(f"Cannot resume '{run_dir}': {why}. Start a new run with 'recipe run {record.get('recipe')} --out DIR'.")
-    plan = resolve(record.get("recipe"), config=config)
     lock = RunLock(run_dir)
     if not lock.acquire():
         raise errors.run_dir_in_use(run_dir)
     try:
+        plan = resolve(record.get("recipe"), config=config)
         record.setdefault("resumes", 0)
         record["resumes"] += 1
         return execute(plan, run_dir, record, verbose, log, resuming=True)
