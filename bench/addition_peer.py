@@ -118,7 +118,7 @@ def run_ours(seed):
             last_epoch = list(csv.DictReader(handle))[-1]
         import keras
 
-        parameters = keras.saving.load_model(result.run_dir / runner.MODEL_FILE).count_params()
+        parameters = runner.load_model(result.run_dir / runner.MODEL_FILE).count_params()
     return {
         "model": "seq2seq_addition (ours, brief run)",
         "epochs": record["epochs_run"],

@@ -27,9 +27,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from recipes.char_rnn.model import DEFAULT_CONFIG, build_model  # noqa: E402
 from recipes.common.sampling import Sampler  # noqa: E402
 from recipes.common.text import encode, shakespeare_alphabet  # noqa: E402
+from tools import runner  # noqa: E402
 
 
 def step_model(model):
@@ -100,12 +100,8 @@ def main():
     parser.add_argument("--batch", type=int, default=64, help="sequences sampled at once in the batched run")
     args = parser.parse_args()
 
-    config = dict(DEFAULT_CONFIG)
-    for item in args.set:
-        key, value = item.split("=", 1)
-        config[key] = value if isinstance(config[key], str) else type(config[key])(ast.literal_eval(value))
-    keras.utils.set_random_seed(config["seed"])
-    model = keras.saving.load_model(args.run / "model.keras") if args.run else build_model(config)
+    # The runner's paths: the same config checks, safe loading and one-line errors as the CLI.
+    _, config, model = runner.load_run(args.run) if args.run else ("char_rnn", *runner.build_untrained("char_rnn", sets=args.set))
     prime = encode(config["prime_text"], shakespeare_alphabet(), key="prime_text")
     print(f"model: {model.name}, {model.count_params():,} parameters, backend {keras.backend.backend()}")
 

@@ -666,5 +666,7 @@ def build_untrained(recipe_id, sets=()):
     import keras
 
     plan = resolve(recipe_id, sets=sets)
+    # A fresh session: Keras' generated names (not_equal_1) then match a new process's, so graphs are stable.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(plan.config["seed"])
     return plan.config, plan.model_module.build_model(plan.config)

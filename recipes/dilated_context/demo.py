@@ -130,8 +130,12 @@ def other_variant_run(run_dir, config):
             candidates.append((record.get("started_at", ""), path.name, path, other))
     if not candidates:
         return None
-    *_, path, other = max(candidates)
-    return keras.saving.load_model(path / "model.keras"), other
+    for *_, path, other in sorted(candidates, reverse=True):
+        try:
+            return keras.saving.load_model(path / "model.keras", safe_mode=True), other
+        except Exception:  # a corrupt or foreign file in a neighbouring folder: not ours to fix, try the next
+            continue
+    return None
 
 
 def plot_labels(features, bands, captions, path, title, hop_ms):
