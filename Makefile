@@ -28,6 +28,7 @@ demo: $(STAMP)
 	@echo "weights:       $(DEMO)/memory_task/weights/"
 
 test: $(STAMP)
+	$(BIN)/ruff check --quiet . && $(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -q -rs --durations=15
 
 bench: $(STAMP)

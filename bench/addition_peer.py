@@ -116,7 +116,6 @@ def run_ours(seed):
         record = json.loads((result.run_dir / runner.RUN_FILE).read_text(encoding="utf-8"))
         with open(result.run_dir / "history.csv", newline="", encoding="utf-8") as handle:
             last_epoch = list(csv.DictReader(handle))[-1]
-        import keras
 
         parameters = runner.load_model(result.run_dir / runner.MODEL_FILE).count_params()
     return {
@@ -150,14 +149,20 @@ def main():
     if not args.skip_peer:
         rows.append(run_peer(data, config["num_digits"], args.max_epochs, args.seed))
     print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    print(f"\nSame {config['num_train']:,} training / {config['num_validation']:,} validation questions, "
-          f"{config['num_test']:,} fresh test questions, seed {args.seed}.\n")
-    print("| model | parameters | epochs | training s (wall) | CPU s | val per-char accuracy | whole-answer accuracy (greedy) | whole-answer (beam) |")
+    print(
+        f"\nSame {config['num_train']:,} training / {config['num_validation']:,} validation questions, "
+        f"{config['num_test']:,} fresh test questions, seed {args.seed}.\n"
+    )
+    print(
+        "| model | parameters | epochs | training s (wall) | CPU s | val per-char accuracy | whole-answer accuracy (greedy) | whole-answer (beam) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     fmt = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
     for row in rows:
-        print(f"| {row['model']} | {row['parameters']:,} | {row['epochs']} | {row['train_s']:.1f} | {row['train_cpu_s']:.0f} | "
-              f"{fmt(row['val_char_accuracy'], '.4f')} | {fmt(row['exact_match'], '.4f')} | {fmt(row['exact_match_beam'], '.4f')} |")
+        print(
+            f"| {row['model']} | {row['parameters']:,} | {row['epochs']} | {row['train_s']:.1f} | {row['train_cpu_s']:.0f} | "
+            f"{fmt(row['val_char_accuracy'], '.4f')} | {fmt(row['exact_match'], '.4f')} | {fmt(row['exact_match_beam'], '.4f')} |"
+        )
 
 
 if __name__ == "__main__":

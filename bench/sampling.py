@@ -17,7 +17,6 @@ Speed does not depend on the weights, so an untrained model measures the same th
 """
 
 import argparse
-import ast
 import os
 import pathlib
 import time
@@ -115,16 +114,18 @@ def main():
     sampler = Sampler(model)
     for batch in (1, args.batch):
         temperatures = [config["temperature"]] * batch
-        compile_seconds, _ = timed(lambda: sampler.sample(prime, temperatures, args.sampler_chars, seed=0))
-        seconds, _ = timed(lambda: sampler.sample(prime, temperatures, args.sampler_chars, seed=1))
+        compile_seconds, _ = timed(lambda t=temperatures: sampler.sample(prime, t, args.sampler_chars, seed=0))
+        seconds, _ = timed(lambda t=temperatures: sampler.sample(prime, t, args.sampler_chars, seed=1))
         rows.append((f"Sampler, compiled loop (first call {compile_seconds:.1f} s)", batch, args.sampler_chars, seconds))
 
     print(f"{'method':<52} {'sequences':>9} {'chars each':>10} {'seconds':>8} {'chars/s':>10}")
     for name, batch, length, seconds in rows:
         print(f"{name:<52} {batch:>9} {length:>10} {seconds:>8.2f} {batch * length / seconds:>10,.0f}")
     baseline = rows[0][2] / rows[0][3]
-    print(f"speed-up of the sampler over predict per character: {rows[1][2] / rows[1][3] / baseline:,.0f}x "
-          f"(one sequence), {rows[2][1] * rows[2][2] / rows[2][3] / baseline:,.0f}x (batch of {args.batch})")
+    print(
+        f"speed-up of the sampler over predict per character: {rows[1][2] / rows[1][3] / baseline:,.0f}x "
+        f"(one sequence), {rows[2][1] * rows[2][2] / rows[2][3] / baseline:,.0f}x (batch of {args.batch})"
+    )
 
 
 if __name__ == "__main__":

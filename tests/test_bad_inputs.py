@@ -203,8 +203,11 @@ def call(argv):
         return exit.code
 
 
-@pytest.mark.parametrize("argv, code, fragment", [case for cases in CASES.values() for case in cases],
-                         ids=[f"{kind}:{' '.join(c[0])}"[:90] for kind, cases in CASES.items() for c in cases])
+@pytest.mark.parametrize(
+    "argv, code, fragment",
+    [case for cases in CASES.values() for case in cases],
+    ids=[f"{kind}:{' '.join(c[0])}"[:90] for kind, cases in CASES.items() for c in cases],
+)
 def test_bad_input_is_one_line_and_changes_nothing(argv, code, fragment, finished_run, odd_runs, tmp_path, monkeypatch, capfd, no_training):
     monkeypatch.chdir(tmp_path)
     (tmp_path / f"{RECIPE}.svg").write_text("a figure the user keeps\n")

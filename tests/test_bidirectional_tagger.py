@@ -91,13 +91,16 @@ def test_bidirectional_model_saves_and_loads(tmp_path):
     np.testing.assert_allclose(model.predict_on_batch(x), loaded.predict_on_batch(x), atol=1e-6)
 
 
-@pytest.mark.parametrize("changes, fragment", [
-    ({"marker_rate": 1.0}, r"'marker_rate' takes a number in \[0, 1\), got 1"),
-    ({"num_markers": 27}, "'num_markers' takes an integer from 1 to 26, got 27"),
-    ({"sequence_length": 0}, "'sequence_length' takes an integer from 1 to 10,000, got 0"),
-    ({"cell": "transformer"}, "'cell' takes one of .*, got transformer"),
-    ({"sequence_length": 10_000, "num_train": 5001}, "'num_train' takes at most 5,000 sequences of 10,000 steps"),
-])
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"marker_rate": 1.0}, r"'marker_rate' takes a number in \[0, 1\), got 1"),
+        ({"num_markers": 27}, "'num_markers' takes an integer from 1 to 26, got 27"),
+        ({"sequence_length": 0}, "'sequence_length' takes an integer from 1 to 10,000, got 0"),
+        ({"cell": "transformer"}, "'cell' takes one of .*, got transformer"),
+        ({"sequence_length": 10_000, "num_train": 5001}, "'num_train' takes at most 5,000 sequences of 10,000 steps"),
+    ],
+)
 def test_config_errors_name_the_key(changes, fragment):
     with pytest.raises(ConfigError, match=fragment):
         check_rules(config(**changes), CONFIG_RULES)

@@ -193,5 +193,7 @@ def test_catalog_module_imports_no_backend():
     import subprocess
     import sys
 
-    code = "import sys, tools.catalog as c; c.validate_catalog(c.read_catalog()); assert not {'tensorflow', 'keras', 'jax', 'torch'} & set(sys.modules)"
+    code = (
+        "import sys, tools.catalog as c; c.validate_catalog(c.read_catalog()); assert not {'tensorflow', 'keras', 'jax', 'torch'} & set(sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -267,7 +267,10 @@ def test_empty_catalog(tmp_path, content):
     assert "is empty" in message and "Add recipe entries" in message
 
 
-@pytest.mark.parametrize("content, got", [("{}\n", "an empty mapping"), ("[]\n", "an empty list"), ("just text\n", "text"), ("42\n", "a number"), ("yes\n", "true or false")])
+@pytest.mark.parametrize(
+    "content, got",
+    [("{}\n", "an empty mapping"), ("[]\n", "an empty list"), ("just text\n", "text"), ("42\n", "a number"), ("yes\n", "true or false")],
+)
 def test_catalog_that_is_not_a_mapping(tmp_path, content, got):
     message, _ = refused(write(tmp_path, content))
     assert f"line 1: expected a mapping of recipe ids to entries, got {got}." in message

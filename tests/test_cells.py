@@ -7,8 +7,8 @@ import pytest
 from recipes.common.cells import (
     CELL_CHOICES,
     BasicRNNCell,
-    PeepholeLSTMCell,
     LSTMCell,
+    PeepholeLSTMCell,
     matched_units,
     recurrent_layer,
     recurrent_parameter_count,

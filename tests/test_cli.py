@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import RECIPE_IDS
+
 from tools.catalog import read_catalog
 
 RECIPE = Path(sys.executable).parent / "recipe"

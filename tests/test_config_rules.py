@@ -6,8 +6,8 @@ import math
 import re
 
 import pytest
-
 from conftest import RECIPE_IDS
+
 from recipes.common import ctc, speech, splits
 from recipes.common.config import (
     COMMON_RULES,
@@ -50,7 +50,7 @@ def check(module, config, recipe_id=None):
 def test_one_rule_per_default_config_key(recipe_id):
     module = model_module(recipe_id)
     defaults = read_default_config(RECIPES_DIR / recipe_id)
-    assert list(module.DEFAULT_CONFIG) == list(defaults) and module.DEFAULT_CONFIG == defaults
+    assert list(module.DEFAULT_CONFIG) == list(defaults) and defaults == module.DEFAULT_CONFIG
     assert set(module.CONFIG_RULES) == set(defaults)
     assert set(COMMON_RULES) <= set(module.CONFIG_RULES)
 
@@ -75,7 +75,11 @@ def test_shared_rules_cover_the_shared_defaults():
     assert list(speech.SYNTHESIS_RULES) == list(speech.SYNTHESIS_DEFAULTS)
     assert list(speech.FEATURE_RULES) == list(speech.FEATURE_DEFAULTS)
     assert list(ctc.DATA_RULES) == list(ctc.DATA_DEFAULTS)
-    for rules, defaults in ((speech.SYNTHESIS_RULES, speech.SYNTHESIS_DEFAULTS), (speech.FEATURE_RULES, speech.FEATURE_DEFAULTS), (ctc.DATA_RULES, ctc.DATA_DEFAULTS)):
+    for rules, defaults in (
+        (speech.SYNTHESIS_RULES, speech.SYNTHESIS_DEFAULTS),
+        (speech.FEATURE_RULES, speech.FEATURE_DEFAULTS),
+        (ctc.DATA_RULES, ctc.DATA_DEFAULTS),
+    ):
         check_rules(defaults, rules)
 
 
@@ -231,6 +235,14 @@ def test_check_choice():
 def test_common_rules():
     assert set(COMMON_RULES) == {"seed", "epochs", "batch_size", "learning_rate"}
     check_rules({"seed": 0, "epochs": 1, "batch_size": 1, "learning_rate": 1e-4}, COMMON_RULES)
-    for key, value in (("seed", -1), ("seed", 2**32), ("epochs", 0), ("epochs", 10**8), ("batch_size", 0), ("learning_rate", 0.0), ("learning_rate", math.inf)):
+    for key, value in (
+        ("seed", -1),
+        ("seed", 2**32),
+        ("epochs", 0),
+        ("epochs", 10**8),
+        ("batch_size", 0),
+        ("learning_rate", 0.0),
+        ("learning_rate", math.inf),
+    ):
         with pytest.raises(ConfigError, match=f"'{key}'"):
             check_rules({"seed": 0, "epochs": 1, "batch_size": 1, "learning_rate": 1e-4, key: value}, COMMON_RULES)

@@ -110,7 +110,7 @@ def test_wide_beam_is_exhaustive_search(seed):
     """With a beam as wide as the number of live prefixes, beam search returns the exact optimum."""
     max_length = 4
     table = random_table(np.random.default_rng(seed), max_length)
-    tokens, log_p = beam_search_decode(table_step(table), [np.zeros((1, 1))], START, END, max_length, beam_width=2 ** max_length)
+    tokens, log_p = beam_search_decode(table_step(table), [np.zeros((1, 1))], START, END, max_length, beam_width=2**max_length)
     best, best_log_p = brute_force_best(table, max_length)
     assert log_p[0] == pytest.approx(best_log_p)
     np.testing.assert_array_equal(tokens[0, : len(best)], best)
@@ -153,7 +153,9 @@ def test_keras_step_wraps_a_one_step_model():
 
     token = keras.Input(shape=(1,), dtype="int32")
     state = keras.Input(shape=(3,))
-    hidden = keras.layers.Dense(3, activation="tanh")(keras.layers.Concatenate()([keras.layers.Flatten()(keras.layers.Embedding(VOCABULARY, 3)(token)), state]))
+    hidden = keras.layers.Dense(3, activation="tanh")(
+        keras.layers.Concatenate()([keras.layers.Flatten()(keras.layers.Embedding(VOCABULARY, 3)(token)), state])
+    )
     probabilities = keras.layers.Dense(VOCABULARY, activation="softmax")(hidden)
     model = keras.Model([token, state], [probabilities, hidden])
     step = keras_step(model, num_states=1)

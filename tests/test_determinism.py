@@ -16,8 +16,9 @@ TIMINGS = {"train_ms_per_batch"}  # a measured speed, not a result
 def test_two_concurrent_runs_complete_with_identical_metrics(recipe_id, tmp_path):
     runs = [tmp_path / "a", tmp_path / "b"]
     processes = [
-        subprocess.Popen([str(RECIPE), "run", recipe_id, "--brief", "--seed", "7", "--out", str(run)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [str(RECIPE), "run", recipe_id, "--brief", "--seed", "7", "--out", str(run)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for run in runs
     ]
     for process in processes:

@@ -47,7 +47,7 @@ def test_receptive_field_matches_a_perturbation(context_module, expected):
     nudged[0, 100] += 3.0 * rng.standard_normal(config["num_mels"])
     changed = np.abs(net.predict_on_batch(nudged) - net.predict_on_batch(x)).max(axis=-1)[0] > 1e-7
     half = (expected - 1) // 2
-    assert not changed[: 100 - half].any() and not changed[100 + half + 1:].any()
+    assert not changed[: 100 - half].any() and not changed[100 + half + 1 :].any()
     assert changed[100 - half] and changed[100 + half]
 
 
@@ -82,9 +82,9 @@ def test_frame_labels_from_word_starts_and_clean_energy():
     num_frames = 100
     clean = np.zeros(num_frames * hop, np.float32)
     tone = lambda a, b: np.sin(np.arange((b - a) * hop) * 0.3).astype(np.float32)
-    clean[10 * hop:30 * hop] = tone(10, 30)  # "seven", with a quiet gap at frames 20..24
-    clean[20 * hop:25 * hop] = 0
-    clean[40 * hop:60 * hop] = tone(40, 60)  # "two"
+    clean[10 * hop : 30 * hop] = tone(10, 30)  # "seven", with a quiet gap at frames 20..24
+    clean[20 * hop : 25 * hop] = 0
+    clean[40 * hop : 60 * hop] = tone(40, 60)  # "two"
     labels = data.frame_labels(clean, [5 * hop, 35 * hop], "seven two", num_frames, CONFIG)
     seven, two = 1 + speech.DIGIT_WORDS.index("seven"), 1 + speech.DIGIT_WORDS.index("two")
     # The 25 ms window (200 samples either side of the centre) makes a frame loud one frame

@@ -67,44 +67,53 @@ def test_recipes_never_import_tools_and_tools_import_only_recipes_common():
     assert violations(ROOT) == []
 
 
-@pytest.mark.parametrize("source", [
-    "import tools",
-    "import tools.errors",
-    "import tools.errors as errors",
-    "from tools import errors",
-    "from tools.catalog import load_catalog",
-    "from tools import *",
-    "def figure():\n    from tools import errors\n    return errors",
-    "try:\n    import numpy\nexcept ImportError:\n    import tools.quiet\n",
-    "if True:\n    import os, tools",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import tools",
+        "import tools.errors",
+        "import tools.errors as errors",
+        "from tools import errors",
+        "from tools.catalog import load_catalog",
+        "from tools import *",
+        "def figure():\n    from tools import errors\n    return errors",
+        "try:\n    import numpy\nexcept ImportError:\n    import tools.quiet\n",
+        "if True:\n    import os, tools",
+    ],
+)
 def test_every_form_of_importing_tools_is_seen(source):
     assert any(reaches_tools(name) for _, name in imported_names(source, "recipes.memory_task"))
 
 
-@pytest.mark.parametrize("source", [
-    "import toolsmith",
-    "from recipes.common import style",
-    "from . import data",
-    "from .model import build_model",
-    "import importlib\nimportlib.import_module('tools.errors')",  # strings are not imports
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import toolsmith",
+        "from recipes.common import style",
+        "from . import data",
+        "from .model import build_model",
+        "import importlib\nimportlib.import_module('tools.errors')",  # strings are not imports
+    ],
+)
 def test_what_is_not_an_import_of_tools_passes(source):
     assert not any(reaches_tools(name) for _, name in imported_names(source, "recipes.memory_task"))
 
 
-@pytest.mark.parametrize(("source", "breaks"), [
-    ("from recipes.common import ctc, speech", False),
-    ("from recipes.common.config import ConfigError", False),
-    ("import recipes.common.style", False),
-    ("from recipes import common", False),
-    ("import importlib\nimportlib.import_module(f'recipes.{recipe_id}.demo')", False),
-    ("from recipes.memory_task import demo", True),
-    ("from recipes.wav2letter.demo import transcribe", True),
-    ("from recipes import memory_task", True),
-    ("import recipes", True),
-    ("import recipes.commonplace", True),
-])
+@pytest.mark.parametrize(
+    ("source", "breaks"),
+    [
+        ("from recipes.common import ctc, speech", False),
+        ("from recipes.common.config import ConfigError", False),
+        ("import recipes.common.style", False),
+        ("from recipes import common", False),
+        ("import importlib\nimportlib.import_module(f'recipes.{recipe_id}.demo')", False),
+        ("from recipes.memory_task import demo", True),
+        ("from recipes.wav2letter.demo import transcribe", True),
+        ("from recipes import memory_task", True),
+        ("import recipes", True),
+        ("import recipes.commonplace", True),
+    ],
+)
 def test_tools_may_import_only_recipes_common(source, breaks):
     assert any(reaches_a_recipe(name) for _, name in imported_names(source, "tools")) == breaks
 

@@ -3,7 +3,6 @@
 
 import pytest
 
-from conftest import RECIPE_IDS
 from tools.catalog import read_catalog
 
 # recipe id -> (statements it must have, statements it must not have)

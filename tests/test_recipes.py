@@ -4,8 +4,8 @@ reaches its catalog expectation."""
 import keras
 import numpy as np
 import pytest
-
 from conftest import RECIPE_IDS
+
 from tools import runner
 from tools.catalog import get_entry, load_catalog
 from tools.config import resolve_config
@@ -22,8 +22,9 @@ def first_batch(split, size):
     """A few real examples from a split given as (x, y) arrays or as a PyDataset."""
     if isinstance(split, (tuple, list)):
         x, y = split
-        take = lambda a: [v[:size] for v in a] if isinstance(a, (list, tuple)) else (
-            {k: v[:size] for k, v in a.items()} if isinstance(a, dict) else a[:size])
+        take = lambda a: (
+            [v[:size] for v in a] if isinstance(a, (list, tuple)) else ({k: v[:size] for k, v in a.items()} if isinstance(a, dict) else a[:size])
+        )
         return take(x), take(y)
     return split[0][:2]
 

@@ -85,7 +85,9 @@ def test_sigterm_keeps_what_was_trained_and_resume_finishes(tmp_path):
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0 and "Traceback" not in err, err
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["status"] == "interrupted" and 1 <= record["epochs_run"] < EPOCHS, {k: record.get(k) for k in ("epochs_run", "train_seconds", "status")}
+    assert record["status"] == "interrupted" and 1 <= record["epochs_run"] < EPOCHS, {
+        k: record.get(k) for k in ("epochs_run", "train_seconds", "status")
+    }
     assert (run_dir / "metrics.json").is_file() and (run_dir / "model.keras").is_file()
     resumed = recipe("run", "--resume", run_dir)
     assert resumed.returncode == 0, resumed.stderr

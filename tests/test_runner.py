@@ -95,8 +95,10 @@ def test_existing_run_directory_is_not_overwritten(tmp_path):
         quiet_run(tmp_path)
 
 
-@pytest.mark.parametrize("value, bound, kind, met", [(0.98, 0.95, "min", True), (0.90, 0.95, "min", False),
-                                                      (0.04, 0.044, "max", True), (float("nan"), 0.044, "max", False)])
+@pytest.mark.parametrize(
+    "value, bound, kind, met",
+    [(0.98, 0.95, "min", True), (0.90, 0.95, "min", False), (0.04, 0.044, "max", True), (float("nan"), 0.044, "max", False)],
+)
 def test_expectation_line(value, bound, kind, met):
     entry = {"brief": {"metric": "m", "expect": {kind: bound}}}
     line, ok = runner.expectation_line(entry, {"m": value})

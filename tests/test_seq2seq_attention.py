@@ -10,8 +10,18 @@ from recipes.seq2seq_attention.data import END, PAD, START, decode, load_data
 from recipes.seq2seq_attention.demo import attention_weights, bucket_names, decode_outputs
 from recipes.seq2seq_attention.model import DEFAULT_CONFIG, build_model, check_config, inference_models
 
-SMALL = {**DEFAULT_CONFIG, "num_train": 64, "num_validation": 16, "num_test": 24, "units": 8, "attention_units": 6,
-         "embedding_dim": 4, "min_length": 2, "max_length": 12, "epochs": 1}
+SMALL = {
+    **DEFAULT_CONFIG,
+    "num_train": 64,
+    "num_validation": 16,
+    "num_test": 24,
+    "units": 8,
+    "attention_units": 6,
+    "embedding_dim": 4,
+    "min_length": 2,
+    "max_length": 12,
+    "epochs": 1,
+}
 
 
 def numpy_additive_attention(query, values, mask, w, u, v):
@@ -97,7 +107,11 @@ def test_reversal_data():
 
 def test_bucket_names():
     assert bucket_names(SMALL) == [(10, "exact_match_len_10"), (20, "exact_match_len_20")]
-    assert [name for _, name in bucket_names({"min_length": 3, "max_length": 30})] == ["exact_match_len_10", "exact_match_len_20", "exact_match_len_30"]
+    assert [name for _, name in bucket_names({"min_length": 3, "max_length": 30})] == [
+        "exact_match_len_10",
+        "exact_match_len_20",
+        "exact_match_len_30",
+    ]
 
 
 @pytest.mark.parametrize("attention", [True, False])

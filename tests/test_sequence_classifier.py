@@ -63,10 +63,10 @@ def test_labels_follow_the_template_rule():
 
 def test_brief_examples_get_the_intended_labels():
     """The examples of the task statement, read by the same rule."""
-    assert rule_label("not bad .".split())[0] == 1
-    assert rule_label("good but overlong .".split())[0] == 0
-    assert rule_label("not exactly great .".split())[0] == 0
-    assert rule_label("i expected to hate it but loved it .".split())[0] == 1
+    assert rule_label(["not", "bad", "."])[0] == 1
+    assert rule_label(["good", "but", "overlong", "."])[0] == 0
+    assert rule_label(["not", "exactly", "great", "."])[0] == 0
+    assert rule_label(["i", "expected", "to", "hate", "it", "but", "loved", "it", "."])[0] == 1
 
 
 def test_only_sentiment_words_and_negators_carry_a_lexicon_score():

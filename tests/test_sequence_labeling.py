@@ -14,15 +14,33 @@ from recipes.sequence_labeling.model import CONFIG_RULES, DEFAULT_CONFIG, build_
 
 
 def small_config(**changes):
-    return {**DEFAULT_CONFIG, "num_train_lines": 200, "num_validation_lines": 40, "num_test_lines": 60,
-            "vocabulary_size": 500, "embedding_dim": 8, "units": 8, **changes}
+    return {
+        **DEFAULT_CONFIG,
+        "num_train_lines": 200,
+        "num_validation_lines": 40,
+        "num_test_lines": 60,
+        "vocabulary_size": 500,
+        "embedding_dim": 8,
+        "units": 8,
+        **changes,
+    }
 
 
-@pytest.mark.parametrize("word, signature", [
-    ("Hippolyta", "<unk-title>"), ("O", "<unk-title>"), ("1599", "<unk-number>"), ("step-dame", "<unk-hyphen>"),
-    ("assaying", "<unk-ing>"), ("banish'd", "<unk-ed>"), ("wanted", "<unk-ed>"), ("partly", "<unk-ly>"),
-    ("wanes", "<unk-s>"), ("apace", "<unk>"),
-])
+@pytest.mark.parametrize(
+    "word, signature",
+    [
+        ("Hippolyta", "<unk-title>"),
+        ("O", "<unk-title>"),
+        ("1599", "<unk-number>"),
+        ("step-dame", "<unk-hyphen>"),
+        ("assaying", "<unk-ing>"),
+        ("banish'd", "<unk-ed>"),
+        ("wanted", "<unk-ed>"),
+        ("partly", "<unk-ly>"),
+        ("wanes", "<unk-s>"),
+        ("apace", "<unk>"),
+    ],
+)
 def test_unknown_signature(word, signature):
     assert sl_data.unknown_signature(word) == signature
 
@@ -136,12 +154,15 @@ def test_token_accuracy_leaves_out_padding():
     assert token_accuracy(np.eye(4)[predicted], targets, targets > 0) == 0.5  # scores: argmax taken
 
 
-@pytest.mark.parametrize("changes, fragment", [
-    ({"silver_tagger": "gold"}, "'silver_tagger' takes one of context_rules, lexicon_only, got gold."),
-    ({"vocabulary_size": 5}, "'vocabulary_size' takes an integer from 10 to 200,000, got 5."),
-    ({"num_train_lines": 10**6}, "'num_train_lines' takes an integer from 1 to 200,000, got 1000000."),
-    ({"model": "cnn"}, "'model' takes one of rnn, per_word, got cnn."),
-])
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"silver_tagger": "gold"}, "'silver_tagger' takes one of context_rules, lexicon_only, got gold."),
+        ({"vocabulary_size": 5}, "'vocabulary_size' takes an integer from 10 to 200,000, got 5."),
+        ({"num_train_lines": 10**6}, "'num_train_lines' takes an integer from 1 to 200,000, got 1000000."),
+        ({"model": "cnn"}, "'model' takes one of rnn, per_word, got cnn."),
+    ],
+)
 def test_config_errors_name_the_key(changes, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         check_rules(small_config(**changes), CONFIG_RULES)

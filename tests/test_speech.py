@@ -68,7 +68,7 @@ def test_log_mel_shapes_padding_and_normalization():
     assert features.shape == (2, lengths.max(), 40)
     assert list(lengths) == [speech.frame_count(len(a), CONFIG), speech.frame_count(len(b), CONFIG)]
     assert lengths[0] == len(a) // 160 + 1
-    np.testing.assert_array_equal(features[0, lengths[0]:], 0)
+    np.testing.assert_array_equal(features[0, lengths[0] :], 0)
     valid = features[1, : lengths[1]]
     np.testing.assert_allclose(valid.mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(valid.std(0), 1, atol=1e-2)

@@ -5,11 +5,11 @@ import json
 import keras
 import numpy as np
 import pytest
+from test_cli import one_line_error, recipe
+from test_speech import _write_raw
 
 from recipes.common import ctc, speech
 from recipes.common.config import ConfigError
-from test_cli import one_line_error, recipe
-from test_speech import _write_raw
 from tools import runner
 from tools.catalog import load_catalog
 from tools.transcribe import recognizer_ids, transcribe_files, transcriber

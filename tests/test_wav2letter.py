@@ -1,6 +1,8 @@
 """wav2letter: the receptive field formula matches the built network, output frame counts, the
 activations (GLU included), config errors, and the demo's helpers."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -76,8 +78,13 @@ def test_glu_doubles_channels_and_halves_them_back(tmp_path):
 
 @pytest.mark.parametrize(
     "change, key",
-    [({"activation": "tanh"}, "activation"), ({"channels": 0}, "channels"), ({"dropout": 1.0}, "dropout"),
-     ({"num_middle_layers": -1}, "num_middle_layers"), ({"normalization": "layer"}, "normalization")],
+    [
+        ({"activation": "tanh"}, "activation"),
+        ({"channels": 0}, "channels"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"num_middle_layers": -1}, "num_middle_layers"),
+        ({"normalization": "layer"}, "normalization"),
+    ],
 )
 def test_config_errors_name_the_key(change, key):
     with pytest.raises(ConfigError, match=f"Config key '{key}' takes "):
@@ -97,6 +104,6 @@ def test_filters_figure_and_transcripts(tmp_path):
     path = ctc.filters_figure(filters, SMALL, tmp_path / "filters.png", "filters", count=6, columns=3)
     assert (tmp_path / "filters.png").stat().st_size > 1000 and path.endswith("filters.png")
     path = ctc.write_transcripts(["one two", "three"], ["one two", "tree"], ["one two", "three"], ["en+m7", "en+f4"], 8, tmp_path / "t.txt")
-    lines = open(path).read().splitlines()
+    lines = Path(path).read_text().splitlines()
     assert "[1] voice en+f4" in lines and "  * greedy:    tree   (CER 0.20)" in lines
     assert "    beam:      three   (CER 0.00)" in lines

@@ -88,7 +88,7 @@ def test_windows_targets_are_the_next_samples(tmp_path, monkeypatch):
     x, y = windows[:, :-1], windows[:, field:]
     # Output j sees x[j : j + field] and must predict the sample right after it.
     assert x.shape == (6, 40) and y.shape == (6, 40 - field + 1)
-    np.testing.assert_array_equal(y, x[:, field - 1:] + 1)
+    np.testing.assert_array_equal(y, x[:, field - 1 :] + 1)
 
 
 def test_speech_span_skips_leading_silence():
@@ -106,7 +106,7 @@ def test_fast_generation_matches_the_full_model():
     full = model.predict_on_batch(codes)  # (2, 40 - rf + 1, 16): output j predicts code j + rf
     generator = demo.Generator(model, config)
     stepped = generator.step_logits(codes)  # (2, 40, 16): output t predicts code t + 1
-    np.testing.assert_allclose(stepped[:, field - 1:], full, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(stepped[:, field - 1 :], full, rtol=1e-4, atol=1e-4)
     first = generator.sample(codes[:, :field], 50, temperature=1.0, seed=3)
     again = generator.sample(codes[:, :field], 50, temperature=1.0, seed=3)
     assert first.shape == (2, 50) and first.min() >= 0 and first.max() < 16

@@ -8,8 +8,8 @@ BRIEF (see `validate_entry`).
 """
 
 import ast
-import functools
 import fnmatch
+import functools
 import re
 from collections.abc import Hashable
 from pathlib import Path
@@ -351,9 +351,7 @@ def validate_entry(recipe_id, entry, recipes_dir=RECIPES_DIR):
 
 def recipe_folders(recipes_dir=RECIPES_DIR):
     """Names of the recipe folders under recipes_dir (not common/, not private or cache folders)."""
-    return sorted(
-        p.name for p in Path(recipes_dir).iterdir() if p.is_dir() and p.name != "common" and not p.name.startswith(("_", "."))
-    )
+    return sorted(p.name for p in Path(recipes_dir).iterdir() if p.is_dir() and p.name != "common" and not p.name.startswith(("_", ".")))
 
 
 def validate_catalog(raw, recipes_dir=RECIPES_DIR):
@@ -405,11 +403,16 @@ class _CatalogRules:
                 f"the quoted value runs on to line {event.end_mark.line + 1} (an unclosed quote?). Close the quote on the line it opens.",
             )
         if event.tag is not None:
-            tag = "!!" + event.tag[len(_STANDARD_TAG):] if event.tag.startswith(_STANDARD_TAG) else event.tag
-            self._refuse(event.start_mark, f"the YAML tag '{tag}' is not allowed (tags can build arbitrary objects). Remove it and write a plain value.")
+            tag = "!!" + event.tag[len(_STANDARD_TAG) :] if event.tag.startswith(_STANDARD_TAG) else event.tag
+            self._refuse(
+                event.start_mark, f"the YAML tag '{tag}' is not allowed (tags can build arbitrary objects). Remove it and write a plain value."
+            )
         self._depth, self._nodes = self._depth + 1, self._nodes + 1
         if self._nodes > MAX_NODES:
-            self._refuse(event.start_mark, f"more than {MAX_NODES:,} values; a catalog that big is refused so 'recipe list' stays instant. Keep only recipe entries in it.")
+            self._refuse(
+                event.start_mark,
+                f"more than {MAX_NODES:,} values; a catalog that big is refused so 'recipe list' stays instant. Keep only recipe entries in it.",
+            )
         if self._depth > MAX_DEPTH:
             self._refuse(event.start_mark, f"nesting deeper than {MAX_DEPTH} levels is not allowed. Flatten the value.")
         try:
@@ -555,7 +558,9 @@ def read_catalog(path=None):
             raw, root_line = _parse(CatalogLoader, text, name)
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text, error.position)
-        raise CatalogError(f"{name} line {line}, column {column}: the control character U+{error.character:04X} is not allowed in YAML. Remove it.") from None
+        raise CatalogError(
+            f"{name} line {line}, column {column}: the control character U+{error.character:04X} is not allowed in YAML. Remove it."
+        ) from None
     except yaml.MarkedYAMLError as error:
         raise CatalogError(_syntax_error(name, error)) from None
     except yaml.YAMLError as error:
@@ -618,6 +623,4 @@ def matches(recipe_id, entry, pattern=None, family=None, prop=None):
             return False
     if family and entry["family"] != family:
         return False
-    if prop and prop not in entry["properties"]:
-        return False
-    return True
+    return not (prop and prop not in entry["properties"])

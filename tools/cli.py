@@ -61,7 +61,7 @@ def cmd_show(args):
     entry = get_entry(load_catalog(), args.id)
     config = read_default_config(RECIPES_DIR / args.id)
     brief = entry["brief"]
-    (kind, bound), = brief["expect"].items()
+    ((kind, bound),) = brief["expect"].items()
     lines = [
         f"{args.id}: {entry['title']}",
         f"  {entry['summary']}",
@@ -89,8 +89,18 @@ def cmd_run(args):
     from tools import runner
 
     if args.resume:
-        given = [flag for flag, value in (("ID", args.id), ("--brief", args.brief), ("--set", args.set), ("--epochs", args.epochs),
-                                          ("--seed", args.seed), ("--out", args.out)) if value]
+        given = [
+            flag
+            for flag, value in (
+                ("ID", args.id),
+                ("--brief", args.brief),
+                ("--set", args.set),
+                ("--epochs", args.epochs),
+                ("--seed", args.seed),
+                ("--out", args.out),
+            )
+            if value
+        ]
         if given:
             raise errors.UsageError(f"--resume continues a run with its own config and directory; drop {', '.join(given)}.")
         result = runner.resume(args.resume)
@@ -180,8 +190,12 @@ def cmd_validate(args):
 
 
 def build_parser():
-    parser = _Parser(prog="recipe", description="Tested Keras 3 recipes for recurrent networks.", epilog=EXAMPLES,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="recipe",
+        description="Tested Keras 3 recipes for recurrent networks.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
 
     p = verbs.add_parser("list", help="browse the recipes (never imports TensorFlow)")

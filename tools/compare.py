@@ -12,7 +12,6 @@ from tools.catalog import get_entry, load_catalog
 from tools.config import parse_sets
 from tools.paths import output_dir
 
-
 MAX_POINTS = 64  # every point is a full run
 
 
@@ -93,7 +92,15 @@ def compare(recipe_id, grid, brief=False, sets=(), metric=None, out=None, log=pr
             cells[(r, c if col_key else m)] = f"{result.metrics[m]:.3f}"
         log(f"{' '.join(point)}: " + ", ".join(f"{m} {result.metrics[m]:.3f}" for m in metrics) + f" ({result.seconds:.0f} s)")
     metric_text = ",".join(metrics)
-    command = " ".join(["recipe compare", recipe_id, *(["--brief"] if brief else []), *[f"--grid {g}" for g in grid],
-                        *[f"--set {s}" for s in sets], *([f"--metric {metric_text}"] if metric_text != entry["brief"]["metric"] else [])])
+    command = " ".join(
+        [
+            "recipe compare",
+            recipe_id,
+            *(["--brief"] if brief else []),
+            *[f"--grid {g}" for g in grid],
+            *[f"--set {s}" for s in sets],
+            *([f"--metric {metric_text}"] if metric_text != entry["brief"]["metric"] else []),
+        ]
+    )
     table = markdown_table(row_key, row_values, col_key, col_values, cells)
     return f"{table}\n\n{'Cells: ' + metrics[0] + '. ' if col_key else ''}Regenerate with `{command}`."

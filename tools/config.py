@@ -79,7 +79,7 @@ def resolve_config(recipe_id, entry, brief=False, sets=(), epochs=None, seed=Non
     for key, value in (("epochs", epochs), ("seed", seed)):
         if value is not None:
             layers.append((key, value, f"--{key}"))
-    for key, value, source in layers:
+    for key, value, _ in layers:
         if not same_type(default[key], value):
             raise errors.bad_config_value(recipe_id, key, str(value), type(default[key]), default[key])
         config[key] = float(value) if isinstance(default[key], float) else value

@@ -28,10 +28,7 @@ def unknown_recipe(name, known):
 
 
 def unknown_config_key(recipe_id, key, known):
-    return UsageError(
-        f"Recipe '{recipe_id}' has no config key '{key}'.{did_you_mean(key, known)} "
-        f"Run 'recipe show {recipe_id}' to see its config."
-    )
+    return UsageError(f"Recipe '{recipe_id}' has no config key '{key}'.{did_you_mean(key, known)} Run 'recipe show {recipe_id}' to see its config.")
 
 
 _KINDS = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "text"}

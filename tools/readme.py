@@ -19,7 +19,7 @@ def recipe_table(catalog):
     rows = ["| recipe | what it shows | family | brief check (2-core CPU) |", "|---|---|---|---|"]
     for rid, entry in catalog.items():
         brief = entry["brief"]
-        (kind, bound), = brief["expect"].items()
+        ((kind, bound),) = brief["expect"].items()
         check = f"{brief['metric']} {'≥' if kind == 'min' else '≤'} {bound:g} in ≤ {brief['budget_seconds']} s"
         rows.append(f"| [`{rid}`](recipes/{rid}/) | {entry['summary']} | {entry['family']} | {check} |")
     return "\n".join(rows)

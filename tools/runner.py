@@ -51,7 +51,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tools import errors
-from tools.catalog import get_entry, load_catalog, read_default_config, RECIPES_DIR
+from tools.catalog import RECIPES_DIR, get_entry, load_catalog, read_default_config
 from tools.config import resolve_config
 
 RUN_FILE = "run.json"

@@ -90,8 +90,11 @@ def gate_figure(title, gates, blocks, path):
     # Row heights follow the matrices, with a floor so thin rows (bias, 1-d input) stay visible.
     heights = [max(value.shape[0], 3 if value.shape[0] == 1 else 8) for _, value in rows]
     fig, axes = style.subplots(
-        len(rows), n, figsize=(min(2.6 * n + 1.6, 14), 1.2 + 0.9 * len(rows) + 0.035 * sum(heights)),
-        gridspec_kw={"height_ratios": heights}, squeeze=False,
+        len(rows),
+        n,
+        figsize=(min(2.6 * n + 1.6, 14), 1.2 + 0.9 * len(rows) + 0.035 * sum(heights)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
     )
     for r, (label, value) in enumerate(rows):
         for g, gate in enumerate(gates):
@@ -129,7 +132,9 @@ def plain_figure(title, weights, path):
         ax.grid(False)
         ax.set_yticks([])
         ax.set_xticks([])
-        ax.set_ylabel("bias" if original.ndim == 1 else f"kernel\n{' × '.join(map(str, original.shape))}", rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_ylabel(
+            "bias" if original.ndim == 1 else f"kernel\n{' × '.join(map(str, original.shape))}", rotation=0, ha="right", va="center", fontsize=9
+        )
     fig.suptitle(title, fontsize=12)
     fig.colorbar(image, ax=axes, shrink=0.8, pad=0.02).set_label("weight")
     return style.save(fig, path)

@@ -12,9 +12,12 @@ import numpy as np
 from recipes.bidirectional_tagger.data import steps_to_next_marker
 from recipes.common.tagging import token_accuracy
 
-
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "token_accuracy", "best_without_future_accuracy", "chance_accuracy", "lookahead_accuracy")
+    "token_accuracy",
+    "best_without_future_accuracy",
+    "chance_accuracy",
+    "lookahead_accuracy",
+)
 
 
 def evaluate(model, data, config):
@@ -132,13 +135,25 @@ def demo(model, data, config, out_dir, num_sequences=3):
     x, y = data["test"]
     probabilities = model.predict(x, batch_size=config["batch_size"], verbose=0)  # (N, T, kinds)
     name = model_label(config)
-    paths = [plot_label_probabilities(
-        probabilities[:num_sequences], x[:num_sequences], y[:num_sequences], data["symbol_names"], config["num_markers"],
-        out_dir / "label_probabilities.png",
-        f"{name}: label = kind of the next marker (box: true label; green right, orange wrong)",
-    )]
-    paths.append(plot_accuracy_by_distance(
-        probabilities.argmax(axis=-1), y, steps_to_next_marker(x, config["num_markers"]), config["num_markers"],
-        out_dir / "accuracy_by_distance.png", f"{name}: accuracy by distance to the evidence",
-    ))
+    paths = [
+        plot_label_probabilities(
+            probabilities[:num_sequences],
+            x[:num_sequences],
+            y[:num_sequences],
+            data["symbol_names"],
+            config["num_markers"],
+            out_dir / "label_probabilities.png",
+            f"{name}: label = kind of the next marker (box: true label; green right, orange wrong)",
+        )
+    ]
+    paths.append(
+        plot_accuracy_by_distance(
+            probabilities.argmax(axis=-1),
+            y,
+            steps_to_next_marker(x, config["num_markers"]),
+            config["num_markers"],
+            out_dir / "accuracy_by_distance.png",
+            f"{name}: accuracy by distance to the evidence",
+        )
+    )
     return paths

@@ -13,7 +13,10 @@ DEMO_TEMPERATURES = (0.5, 1.0)
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "validation_nats_per_character", "bits_per_character", "unigram_bits_per_character")
+    "validation_nats_per_character",
+    "bits_per_character",
+    "unigram_bits_per_character",
+)
 
 
 def evaluate(model, data, config):

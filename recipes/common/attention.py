@@ -22,6 +22,7 @@ import keras
 from keras import ops
 
 from recipes.common.cells import SERIALIZATION_PACKAGE
+
 # Score given to masked-out positions: finite, so a fully masked row gives uniform
 # weights instead of NaN.
 _MASKED_SCORE = -1e9

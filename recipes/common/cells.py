@@ -49,9 +49,7 @@ class BasicRNNCell(keras.layers.Layer):
 
     def build(self, input_shape):
         self.input_dim = int(input_shape[-1])
-        self.kernel = self.add_weight(
-            shape=(self.input_dim + self.units, self.units), initializer=self.kernel_initializer, name="kernel"
-        )
+        self.kernel = self.add_weight(shape=(self.input_dim + self.units, self.units), initializer=self.kernel_initializer, name="kernel")
         self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer, name="bias")
 
     def call(self, inputs, states, training=None):

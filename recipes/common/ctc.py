@@ -244,8 +244,14 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
     # pad: room for the emitted characters written above the spectrogram.
     top.set_title(f"{title}\nreference: “{reference}”   decoded: “{hypothesis}”", fontsize=11, pad=18)
     bottom.imshow(
-        probs[:, rows].T, origin="upper", aspect="auto", cmap="Greys", vmin=0, vmax=1,
-        extent=(0, seconds_in, len(rows) - 0.5, -0.5), interpolation="nearest",
+        probs[:, rows].T,
+        origin="upper",
+        aspect="auto",
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+        extent=(0, seconds_in, len(rows) - 0.5, -0.5),
+        interpolation="nearest",
     )
     bottom.set_yticks(range(len(rows)), labels, fontsize=8)
     bottom.set_ylabel("CTC output (probability)")
@@ -258,8 +264,7 @@ def posteriorgram_figure(features, logits, reference, hypothesis, config, path, 
             character = ALPHABET[c - 1]
             bottom.plot(x, rows.index(c), "o", ms=4, color=style.SERIES[0])
             top.axvline(x, color="white", lw=0.6, alpha=0.6)
-            top.text(x, features.shape[1] * 1.02, "␣" if character == " " else character,
-                     ha="center", va="bottom", fontsize=9, clip_on=False)
+            top.text(x, features.shape[1] * 1.02, "␣" if character == " " else character, ha="center", va="bottom", fontsize=9, clip_on=False)
         previous = c
     return style.save(fig, path)
 
@@ -295,8 +300,16 @@ def filters_figure(kernels, config, path, title, strength=None, count=24, column
     for ax, i in zip(axes.flat, chosen):
         image = kernels[i].T  # mel up, time across
         limit = np.abs(image).max() or 1.0
-        ax.imshow(image, origin="lower", aspect="auto", cmap=style.WEIGHT_CMAP, vmin=-limit, vmax=limit,
-                  extent=(0, width_ms, 0, kernels.shape[2]), interpolation="nearest")
+        ax.imshow(
+            image,
+            origin="lower",
+            aspect="auto",
+            cmap=style.WEIGHT_CMAP,
+            vmin=-limit,
+            vmax=limit,
+            extent=(0, width_ms, 0, kernels.shape[2]),
+            interpolation="nearest",
+        )
         ax.set_title(f"filter {i}", fontsize=8, pad=2)
     fig.suptitle(title, fontsize=10)
     fig.supxlabel(f"each image: time left to right ({width_ms} ms); red adds, blue subtracts", fontsize=9)
@@ -343,8 +356,13 @@ def demo(model, data, config, out_dir, title, count=12):
     frames = int(data["lengths"]["test"][pick])
     return [
         posteriorgram_figure(
-            data["test"][0][pick, :frames], logits[pick, : lengths[pick]], references[pick], greedy[pick], config,
-            out_dir / "posteriorgram.png", title.format(voice=voices[pick], cer=cer),
+            data["test"][0][pick, :frames],
+            logits[pick, : lengths[pick]],
+            references[pick],
+            greedy[pick],
+            config,
+            out_dir / "posteriorgram.png",
+            title.format(voice=voices[pick], cer=cer),
         ),
         write_transcripts(references, greedy, beam, voices, config["beam_width"], out_dir / "transcripts.txt"),
         str(speech.write_wav(out_dir / "test_utterance.wav", data["waveforms"]["test"][pick], config["sample_rate"])),

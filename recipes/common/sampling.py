@@ -15,9 +15,8 @@ softmax(logits / temperature), an exact sample. The same seed gives the same tex
 every backend; temperature 0 is greedy decoding.
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -143,9 +142,7 @@ class _SamplingLoop(keras.Model):
         "uniform": (batch, length)} -> generated tokens (batch, length)."""
         prime = ops.cast(inputs["prime"], "int32")
         states = self._initial_states(ops.shape(prime)[0])
-        return prime_and_sample(
-            self._step, prime, states, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32")
-        )
+        return prime_and_sample(self._step, prime, states, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32"))
 
 
 class Sampler:

@@ -46,8 +46,28 @@ ESPEAK_RATE = 22050  # what espeak_Initialize reports for this build
 ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
 # Variants (voices/!v): training speakers and the held-out test speakers. No variant is in both.
 TRAIN_VARIANTS = (
-    "m1", "m2", "m3", "m4", "m5", "m6", "f1", "f2", "f3", "klatt", "klatt2", "croak",
-    "adam", "anika", "ed", "john", "linda", "max", "paul", "rob", "steph", "travis",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "m5",
+    "m6",
+    "f1",
+    "f2",
+    "f3",
+    "klatt",
+    "klatt2",
+    "croak",
+    "adam",
+    "anika",
+    "ed",
+    "john",
+    "linda",
+    "max",
+    "paul",
+    "rob",
+    "steph",
+    "travis",
 )
 TEST_VARIANTS = ("m7", "f4", "f5", "klatt3", "belinda", "david", "edward", "iven", "quincy")
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -98,10 +118,7 @@ def check_amount(config, words_per_utterance):
     counts = {key: config[key] for key in ("num_train", "num_validation", "num_test")}
     largest = max(counts, key=counts.get)  # the split to shrink
     others = sum(counts.values()) - counts[largest]
-    why = (
-        f"utterances of up to {words_per_utterance} words when the other splits take {others:,} "
-        f"({MAX_SPOKEN_WORDS:,} words over all splits)"
-    )
+    why = f"utterances of up to {words_per_utterance} words when the other splits take {others:,} ({MAX_SPOKEN_WORDS:,} words over all splits)"
     at_most(config, largest, max(MAX_SPOKEN_WORDS // words_per_utterance - others, 0), why)
 
 
@@ -324,7 +341,7 @@ def _load(path, splits):
         stored = {k: stored[k] for k in stored.files}
     out = {}
     for split in splits:
-        view = {k[len(split) + 1:]: v for k, v in stored.items() if k.startswith(split + "/")}
+        view = {k[len(split) + 1 :]: v for k, v in stored.items() if k.startswith(split + "/")}
         out[split] = {
             "clean": [w.astype(np.float32) / 32767 for w in _arrays_to_ragged(view, "clean")],
             "word_starts": _arrays_to_ragged(view, "word_starts"),
@@ -362,10 +379,7 @@ def synthesize_sets(texts_by_split, config, name):
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # unreadable: synthesize again
     if sets is None:
-        sets = {
-            split: _synthesize_split(texts, split, config, f"synthesizing {name} {split}")
-            for split, texts in texts_by_split.items()
-        }
+        sets = {split: _synthesize_split(texts, split, config, f"synthesizing {name} {split}") for split, texts in texts_by_split.items()}
         _save(path, sets)
         sets = _load(path, list(texts_by_split))  # the same int16-rounded samples as a cached run
     for split, split_set in sets.items():
@@ -421,7 +435,7 @@ def log_mel(waveforms, config, batch_size=256):
     t_max = int(lengths.max()) if len(lengths) else 0
     features = np.zeros((len(waveforms), t_max, config["num_mels"]), dtype=np.float32)
     for start in range(0, len(waveforms), batch_size):
-        chunk = waveforms[start:start + batch_size]
+        chunk = waveforms[start : start + batch_size]
         padded = np.zeros((len(chunk), max(len(w) for w in chunk)), dtype=np.float32)
         for i, w in enumerate(chunk):
             padded[i, : len(w)] = w
@@ -476,8 +490,8 @@ def read_wav(path, max_seconds=None):
         raise AudioError(f"{path} is not a WAV file (no RIFF/WAVE header): {convert}")
     fmt, samples, position = None, None, 12
     while position + 8 <= len(data):
-        chunk_id, size = data[position:position + 4], struct.unpack("<I", data[position + 4:position + 8])[0]
-        body = data[position + 8:position + 8 + size]
+        chunk_id, size = data[position : position + 4], struct.unpack("<I", data[position + 4 : position + 8])[0]
+        body = data[position + 8 : position + 8 + size]
         if chunk_id == b"fmt " and len(body) >= 16:
             fmt = struct.unpack("<HHIIHH", body[:16])
             if fmt[0] == _EXTENSIBLE and len(body) >= 26:

@@ -51,13 +51,17 @@ def plot_label_rows(sequences, path, title, note=None):
 
     row_counts = [1 + len(s["rows"]) for s in sequences]
     # Column width in characters: the longest text in that column, plus a gap.
-    widths = [[max(len(str(t)) for t in [token, *(labels[i] for _, labels in s["rows"])]) + 2
-               for i, token in enumerate(s["tokens"])] for s in sequences]
+    widths = [
+        [max(len(str(t)) for t in [token, *(labels[i] for _, labels in s["rows"])]) + 2 for i, token in enumerate(s["tokens"])] for s in sequences
+    ]
     name_width = max(len(name) for s in sequences for name, _ in s["rows"]) + 2
     total = max(name_width + sum(w) for w in widths)
     fig, axes = style.subplots(
-        len(sequences), 1, figsize=(max(6.0, 0.085 * total + 0.6), sum(0.32 * r + 0.45 for r in row_counts)),
-        squeeze=False, gridspec_kw={"height_ratios": row_counts},
+        len(sequences),
+        1,
+        figsize=(max(6.0, 0.085 * total + 0.6), sum(0.32 * r + 0.45 for r in row_counts)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": row_counts},
     )
     for ax, sequence, column_widths in zip(axes[:, 0], sequences, widths):
         rows = [("input", list(sequence["tokens"])), *sequence["rows"]]
@@ -66,15 +70,32 @@ def plot_label_rows(sequences, path, title, note=None):
         ax.set_ylim(len(rows) - 0.5, -0.5)  # row 0 on top
         ax.axis("off")
         for r, (name, labels) in enumerate(rows):
-            ax.text(0, r, name, ha="left", va="center", family="monospace", fontsize=8.5, color=style.SERIES[7] if r else "#555555",
-                    fontweight="bold" if r else "normal")
+            ax.text(
+                0,
+                r,
+                name,
+                ha="left",
+                va="center",
+                family="monospace",
+                fontsize=8.5,
+                color=style.SERIES[7] if r else "#555555",
+                fontweight="bold" if r else "normal",
+            )
             x = name_width
             for i, label in enumerate(labels):
                 wrong = r >= 2 and label != truth[i]
                 if wrong:
                     ax.add_patch(Rectangle((x + 0.2, r - 0.42), column_widths[i] - 1.4, 0.84, color=style.SERIES[1], alpha=0.25, linewidth=0))
-                ax.text(x + (column_widths[i] - 1) / 2, r, str(label), ha="center", va="center", family="monospace", fontsize=8.5,
-                        color=style.SERIES[1] if wrong else ("#333333" if r == 0 else style.SERIES[0] if r == 1 else "black"))
+                ax.text(
+                    x + (column_widths[i] - 1) / 2,
+                    r,
+                    str(label),
+                    ha="center",
+                    va="center",
+                    family="monospace",
+                    fontsize=8.5,
+                    color=style.SERIES[1] if wrong else ("#333333" if r == 0 else style.SERIES[0] if r == 1 else "black"),
+                )
                 x += column_widths[i]
         ax.set_title(sequence["title"], loc="left", fontsize=9)
     if note:

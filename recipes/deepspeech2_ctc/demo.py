@@ -7,9 +7,14 @@ import numpy as np
 
 from recipes.common import ctc
 
-
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam")
+    "cer",
+    "wer",
+    "cer_greedy",
+    "wer_greedy",
+    "cer_beam",
+    "wer_beam",
+)
 
 
 def evaluate(model, data, config):
@@ -34,13 +39,15 @@ def first_layer_filters(model):
 
 def demo(model, data, config, out_dir):
     """posteriorgram.png, transcripts.txt, test_utterance.wav (to try `recipe transcribe` on) and conv_filters.png."""
-    written = ctc.demo(
-        model, data, config, out_dir, "deepspeech2_ctc on an unseen voice ({voice}), greedy decoding, CER {cer:.2f}"
-    )
+    written = ctc.demo(model, data, config, out_dir, "deepspeech2_ctc on an unseen voice ({voice}), greedy decoding, CER {cer:.2f}")
     kernels, strength = first_layer_filters(model)
-    written.append(ctc.filters_figure(
-        kernels, config, Path(out_dir) / "conv_filters.png",
-        f"deepspeech2_ctc: the {len(kernels)} filters of the first 2-D convolution over (time, mel)",
-        strength=strength,
-    ))
+    written.append(
+        ctc.filters_figure(
+            kernels,
+            config,
+            Path(out_dir) / "conv_filters.png",
+            f"deepspeech2_ctc: the {len(kernels)} filters of the first 2-D convolution over (time, mel)",
+            strength=strength,
+        )
+    )
     return written

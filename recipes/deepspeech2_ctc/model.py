@@ -143,9 +143,7 @@ def build_model(config):
     # (batch, T/2, mels', channels) -> one feature vector per output frame.
     x = keras.layers.Reshape((-1, mels * config["conv_channels"]), name="frames")(x)
     for i in range(1, config["rnn_layers"] + 1):
-        x = keras.layers.Bidirectional(
-            recurrent_layer("keras_gru", config["rnn_units"], name=f"gru_{i}"), name=f"bidirectional_gru_{i}"
-        )(x)
+        x = keras.layers.Bidirectional(recurrent_layer("keras_gru", config["rnn_units"], name=f"gru_{i}"), name=f"bidirectional_gru_{i}")(x)
     logits = keras.layers.Dense(ctc.NUM_CLASSES, name="character_logits")(x)  # (batch, T/stride, classes), no softmax
     model = keras.Model(features, logits, name="deepspeech2_ctc")
     model.compile(

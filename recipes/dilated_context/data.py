@@ -77,7 +77,7 @@ def frame_labels(clean, word_starts, text, num_frames, config):
     for i, word in enumerate(words):
         in_word = np.flatnonzero((centres >= bounds[i]) & (centres < bounds[i + 1]) & loud)
         if in_word.size:
-            labels[in_word[0]: in_word[-1] + 1] = 1 + speech.DIGIT_WORDS.index(word)
+            labels[in_word[0] : in_word[-1] + 1] = 1 + speech.DIGIT_WORDS.index(word)
     return labels
 
 
@@ -111,10 +111,7 @@ def load_data(config):
         waveforms = [_extend_with_noise(w, c, longest, noise_rng) for w, c in zip(s["waveforms"], s["clean"])]
         features, lengths = speech.log_mel(waveforms, config)
         num_frames = features.shape[1]
-        labels = np.stack([
-            frame_labels(c, starts, text, num_frames, config)
-            for c, starts, text in zip(s["clean"], s["word_starts"], s["texts"])
-        ])
+        labels = np.stack([frame_labels(c, starts, text, num_frames, config) for c, starts, text in zip(s["clean"], s["word_starts"], s["texts"])])
         data[split] = (features, labels)
         data["texts"][split], data["voices"][split] = s["texts"], s["voices"]
         data["waveforms"][split], data["clean"][split] = waveforms, s["clean"]

@@ -53,9 +53,7 @@ def boundaries(labels):
 
 def match_count(predicted, true, tolerance):
     """How many predicted boundaries pair one to one with a true one at most `tolerance` frames away (greedy by distance)."""
-    pairs = sorted(
-        (abs(int(p) - int(t)), i, j) for i, p in enumerate(predicted) for j, t in enumerate(true) if abs(int(p) - int(t)) <= tolerance
-    )
+    pairs = sorted((abs(int(p) - int(t)), i, j) for i, p in enumerate(predicted) for j, t in enumerate(true) if abs(int(p) - int(t)) <= tolerance)
     used_p, used_t, matched = set(), set(), 0
     for _, i, j in pairs:
         if i not in used_p and j not in used_t:
@@ -91,7 +89,11 @@ def frame_metrics(predicted, true, tolerance=BOUNDARY_TOLERANCE):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "speech_frame_accuracy", "silence_frame_accuracy", "word_accuracy", "boundary_f1")
+    "speech_frame_accuracy",
+    "silence_frame_accuracy",
+    "word_accuracy",
+    "boundary_f1",
+)
 
 
 def evaluate(model, data, config):
@@ -158,7 +160,16 @@ def plot_labels(features, bands, captions, path, title, hop_ms):
     from recipes.common import style
 
     colours = ["#e8e8e8"] + [
-        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
     ]
     cmap = ListedColormap(colours)
     n_bands = len(bands[0])
@@ -166,7 +177,9 @@ def plot_labels(features, bands, captions, path, title, hop_ms):
     for _ in features:
         ratios += [3.2, 0.45 * n_bands, 0.7]
     fig, axes = style.subplots(
-        len(ratios), 1, figsize=(11, 2.0 * len(features) + 0.75 * n_bands * len(features)),
+        len(ratios),
+        1,
+        figsize=(11, 2.0 * len(features) + 0.75 * n_bands * len(features)),
         gridspec_kw={"height_ratios": ratios, "hspace": 0.08},
     )
     for u, (feature, utterance_bands) in enumerate(zip(features, bands)):
@@ -182,15 +195,26 @@ def plot_labels(features, bands, captions, path, title, hop_ms):
         ax_spec.set_xticklabels([])
         stacked = np.stack([labels[:end] for _, labels in utterance_bands])
         ax_band.imshow(
-            stacked, aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(CLASSES) - 0.5, interpolation="nearest",
+            stacked,
+            aspect="auto",
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(CLASSES) - 0.5,
+            interpolation="nearest",
             extent=(0, seconds, n_bands, 0),
         )
         for row, (_, labels) in enumerate(utterance_bands):
             for start, stop, label in segments(labels[:end]):
                 if label != 0 and stop - start >= 6:
                     ax_band.text(
-                        (start + stop) / 2 * hop_ms / 1000, row + 0.5, CLASSES[label], ha="center", va="center",
-                        fontsize=8, color="white", fontweight="bold",
+                        (start + stop) / 2 * hop_ms / 1000,
+                        row + 0.5,
+                        CLASSES[label],
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white",
+                        fontweight="bold",
                     )
         ax_band.set_yticks(np.arange(n_bands) + 0.5)
         ax_band.set_yticklabels([name for name, _ in utterance_bands], fontsize=9)
@@ -219,7 +243,7 @@ def demo(model, data, config, out_dir):
         runs.sort(key=lambda run: not run[0].startswith("with context"))
     bands, captions = [], []
     for n, i in enumerate(picks):
-        captions.append(f"\"{data['texts']['test'][i]}\"  ({data['voices']['test'][i]}, a voice unseen in training)")
+        captions.append(f'"{data["texts"]["test"][i]}"  ({data["voices"]["test"][i]}, a voice unseen in training)')
         bands.append([("true labels", labels[i])] + [(run_name, predicted[n]) for run_name, predicted in runs])
     path = Path(out_dir) / "frame_labels.png"
     title = "dilated_context: per-frame labels of noisy spoken digits (receptive field in 10 ms frames)"

@@ -76,7 +76,10 @@ def free_run_from_test_start(model, data, config):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "nrmse", "log10_nrmse", "free_run_nrmse")
+    "nrmse",
+    "log10_nrmse",
+    "free_run_nrmse",
+)
 
 
 def evaluate(model, data, config):
@@ -103,8 +106,14 @@ def demo(model, data, config, out_dir):
     time = data["time"][start : start + len(truth)]
     generate = config["horizon"] == 1 and config["free_run_steps"] > 0
     name = "echo state network" if config["model"] == "esn" else f"LSTM ({config['lstm_units']} units)"
-    fig, axes = style.subplots(3 if generate else 2, 1, figsize=(8, 7.8 if generate else 5.2), sharex=True, layout="constrained",
-                               gridspec_kw={"height_ratios": [2, 1, 2] if generate else [2, 1]})
+    fig, axes = style.subplots(
+        3 if generate else 2,
+        1,
+        figsize=(8, 7.8 if generate else 5.2),
+        sharex=True,
+        layout="constrained",
+        gridspec_kw={"height_ratios": [2, 1, 2] if generate else [2, 1]},
+    )
     ax = axes[0]
     ax.plot(time, truth * scale + shift, color="black", lw=2.2, alpha=0.35, label="true series")
     ax.plot(time, predicted * scale + shift, color=style.SERIES[0], lw=1.1, label=f"{config['horizon']}-step prediction")
@@ -121,7 +130,9 @@ def demo(model, data, config, out_dir):
         ax = axes[2]
         ax.plot(time[: len(true_values)], true_values * scale + shift, color="black", lw=2.2, alpha=0.35, label="true series")
         ax.plot(time[: len(generated)], generated * scale + shift, color=style.SERIES[2], lw=1.1, label="free-running (own predictions fed back)")
-        ax.set_title(f"free-running generation from the start of the tail (NRMSE {nrmse(generated, true_values):.2g} over {len(generated)} steps)", pad=24)
+        ax.set_title(
+            f"free-running generation from the start of the tail (NRMSE {nrmse(generated, true_values):.2g} over {len(generated)} steps)", pad=24
+        )
         ax.set_ylabel("value")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
     axes[-1].set_xlabel(data["time_unit"])

@@ -145,7 +145,9 @@ def reservoir_matrices(units, input_dim, spectral_radius, input_scaling, sparsit
     recurrent[rng.random((units, units)) < sparsity] = 0.0
     radius = np.max(np.abs(np.linalg.eigvals(recurrent)))
     if radius == 0.0:
-        raise config_error("sparsity", sparsity, f"a value that leaves the {units}x{units} reservoir some cycles (this draw has spectral radius 0)", 0.9)
+        raise config_error(
+            "sparsity", sparsity, f"a value that leaves the {units}x{units} reservoir some cycles (this draw has spectral radius 0)", 0.9
+        )
     recurrent *= spectral_radius / radius
     input_kernel = rng.uniform(-input_scaling, input_scaling, size=(input_dim, units))
     bias = rng.uniform(-input_scaling, input_scaling, size=(units,))

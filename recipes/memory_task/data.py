@@ -18,6 +18,7 @@ NUM_DIGITS = 9  # digits 0..8
 NUM_INPUT_SYMBOLS = 11  # 9 digits + blank + delimiter
 NUM_OUTPUT_CLASSES = 10  # 9 digits + blank
 
+
 def sequence_length(num_digits, blank_separation):
     """Steps in one sequence: the digits, the gap, the delimiter, then the recall steps."""
     return 2 * num_digits + blank_separation + 1

@@ -23,7 +23,8 @@ def recall_accuracy(probabilities, targets, num_digits):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "recall_accuracy",)
+    "recall_accuracy",
+)
 
 
 def evaluate(model, data, config):
@@ -103,9 +104,6 @@ def demo(model, data, config, out_dir, num_sequences=3):
     """recall.png: what the model outputs along the first `num_sequences` test sequences."""
     x, y = data["test"]
     probabilities = model.predict(x[:num_sequences], verbose=0)  # (n, T, 10)
-    title = (
-        f"{config['cell']}: recall {config['num_digits']} digits after {config['blank_separation']} blanks "
-        f"(green box: right, orange: wrong)"
-    )
+    title = f"{config['cell']}: recall {config['num_digits']} digits after {config['blank_separation']} blanks (green box: right, orange: wrong)"
     path = Path(out_dir) / "recall.png"
     return [plot_recall(probabilities, data["test_symbols"][:num_sequences], y[:num_sequences], config["num_digits"], path, title)]

@@ -24,7 +24,7 @@ import logging
 
 import keras
 
-from recipes.common.cells import CELL_CHOICES, matched_units, recurrent_parameter_count, recurrent_layer
+from recipes.common.cells import CELL_CHOICES, matched_units, recurrent_layer, recurrent_parameter_count
 from recipes.common.config import COMMON_RULES, at_most, boolean, choice, integer, positive
 from recipes.memory_task.data import NUM_INPUT_SYMBOLS, NUM_OUTPUT_CLASSES, sequence_length
 

@@ -85,8 +85,12 @@ def load_data(config):
     for name in ("train", "validation", "test"):
         rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[name]])
         ticks, counter, outputs = counter_sequences(
-            config[f"num_{name}"], config["sequence_length"], config["counter_modulus"], config["output_levels"],
-            config["tick_probability"], rng,
+            config[f"num_{name}"],
+            config["sequence_length"],
+            config["counter_modulus"],
+            config["output_levels"],
+            config["tick_probability"],
+            rng,
         )
         data[name] = (model_inputs(ticks, outputs, config["output_levels"], config["model"]), outputs)
         if name == "test":

@@ -16,9 +16,8 @@ and g counts per level, 0.75 for M = 4, K = 2, p = 0.5).
 import time
 from pathlib import Path
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from recipes.common.teacher_forcing import free_running
@@ -106,7 +105,11 @@ def train_ms_per_batch(model, data, config, warmup=3, blocks=5, repeats=5):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "teacher_forced_accuracy", "free_running_accuracy", "teacher_forced_bound", "train_ms_per_batch")
+    "teacher_forced_accuracy",
+    "free_running_accuracy",
+    "teacher_forced_bound",
+    "train_ms_per_batch",
+)
 
 
 def evaluate(model, data, config):
@@ -144,7 +147,9 @@ def plot_sequences(ticks, counter, outputs, teacher_forced, free, levels, path, 
 
     num_sequences, length = outputs.shape
     steps = np.arange(length)
-    fig, axes = style.subplots(num_sequences, 1, figsize=(max(7.5, 0.2 * length + 2.5), 2.6 * num_sequences + 0.6), squeeze=False, sharex=True, layout="constrained")
+    fig, axes = style.subplots(
+        num_sequences, 1, figsize=(max(7.5, 0.2 * length + 2.5), 2.6 * num_sequences + 0.6), squeeze=False, sharex=True, layout="constrained"
+    )
     for n, ax in enumerate(axes[:, 0]):
         ax.step(steps, outputs[n], where="mid", color=style.SERIES[7], linewidth=4, alpha=0.45, label="true level")
         label = "teacher-forced prediction" if free is not None else "predicted level (reads no outputs)"
@@ -181,5 +186,8 @@ def demo(model, data, config, out_dir):
     shows = "the whole count" if levels == modulus else f"count // {modulus // levels}"
     title = f"{config['model'].replace('_', ' ')}: ticks counted mod {modulus}, output = {shows} ({levels} levels)"
     path = Path(out_dir) / "sequences.png"
-    return [plot_sequences(data["test_ticks"][:DEMO_SEQUENCES], data["test_counter"][:DEMO_SEQUENCES], y[:DEMO_SEQUENCES],
-                           teacher_forced, free, levels, path, title)]
+    return [
+        plot_sequences(
+            data["test_ticks"][:DEMO_SEQUENCES], data["test_counter"][:DEMO_SEQUENCES], y[:DEMO_SEQUENCES], teacher_forced, free, levels, path, title
+        )
+    ]

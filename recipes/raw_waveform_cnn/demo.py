@@ -15,7 +15,9 @@ def per_word_accuracy(probabilities, labels, num_words):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "seen_speaker_accuracy", "worst_word_accuracy")
+    "seen_speaker_accuracy",
+    "worst_word_accuracy",
+)
 
 
 def evaluate(model, data, config):
@@ -84,8 +86,14 @@ def plot_filterbank(initial, trained, config, path):
     for ax, (title, kernel) in zip(axes, panels):
         frequencies, db, peaks[title], _ = frequency_responses(kernel, rate)
         image = ax.imshow(
-            db.T, origin="lower", aspect="auto", cmap="magma", vmin=FLOOR_DB, vmax=0.0,
-            extent=(0.5, db.shape[0] + 0.5, 0, frequencies[-1]), interpolation="nearest",
+            db.T,
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=FLOOR_DB,
+            vmax=0.0,
+            extent=(0.5, db.shape[0] + 0.5, 0, frequencies[-1]),
+            interpolation="nearest",
         )
         ax.grid(False)
         ax.set_title(title)
@@ -108,7 +116,9 @@ def plot_filterbank(initial, trained, config, path):
     fig.suptitle(
         f"raw_waveform_cnn: frequency responses of the {trained.shape[-1]} first-layer filters "
         f"({config['filter_ms']:g} ms, {trained.shape[0]} taps at {rate / 1000:g} kHz)",
-        x=0.02, ha="left", y=1.02,
+        x=0.02,
+        ha="left",
+        y=1.02,
     )
     return style.save(fig, path)
 
@@ -171,8 +181,7 @@ def plot_confusion(probabilities, labels, words, path, title):
     for i in range(n):
         for j in range(n):
             if counts[i, j]:
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=6.5,
-                        color="white" if share[i, j] > 0.55 else "0.15")
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=6.5, color="white" if share[i, j] > 0.55 else "0.15")
     ax.set_xticks(range(n), words, rotation=60, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), words)
     ax.set_xlabel("predicted word")

@@ -124,7 +124,9 @@ def check_config(config):
         count = config[key]
         if count % len(WORDS):
             # Each word is spoken equally often.
-            raise config_error(key, count, f"a multiple of {len(WORDS)} (the number of words)", max(len(WORDS), round(count / len(WORDS)) * len(WORDS)))
+            raise config_error(
+                key, count, f"a multiple of {len(WORDS)} (the number of words)", max(len(WORDS), round(count / len(WORDS)) * len(WORDS))
+            )
     speech.check_synthesis(config)
     speech.check_amount(config, 1)
     total = config["num_train"] + config["num_validation"] + config["num_test"]
@@ -134,9 +136,19 @@ def check_config(config):
     ordered(config, "stride_ms", "frame_ms")
     frames = clip_length(config) // samples(config, "frame_ms")
     if frames < 2:
-        raise config_error("frame_ms", config["frame_ms"], f"at most {500 * config['clip_seconds']:g} (two frames of a clip of clip_seconds={config['clip_seconds']:g})", 8.0)
+        raise config_error(
+            "frame_ms",
+            config["frame_ms"],
+            f"at most {500 * config['clip_seconds']:g} (two frames of a clip of clip_seconds={config['clip_seconds']:g})",
+            8.0,
+        )
     at_most(config, "num_blocks", frames.bit_length() - 1, f"for the {frames} frames of a clip (each block halves them)")
-    at_most(config, "channels", WIDEST_BLOCK // 2 ** (config["num_blocks"] - 1), f"for {config['num_blocks']} blocks that double it (at most {WIDEST_BLOCK:,} in the last)")
+    at_most(
+        config,
+        "channels",
+        WIDEST_BLOCK // 2 ** (config["num_blocks"] - 1),
+        f"for {config['num_blocks']} blocks that double it (at most {WIDEST_BLOCK:,} in the last)",
+    )
 
 
 def raw_front_end(waveform, config):
@@ -145,8 +157,13 @@ def raw_front_end(waveform, config):
     # The seeded initializer makes the untrained filters reproducible: demo.py rebuilds
     # the model to draw them next to the trained ones.
     filtered = keras.layers.Conv1D(
-        config["num_filters"], samples(config, "filter_ms"), strides=stride, padding="same", use_bias=False,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=config["seed"]), name="waveform_filters",
+        config["num_filters"],
+        samples(config, "filter_ms"),
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=config["seed"]),
+        name="waveform_filters",
     )(waveform)  # (batch, samples / stride, num_filters)
     filtered = keras.layers.BatchNormalization(name="waveform_filters_norm")(filtered)
     rectified = keras.layers.ReLU(name="waveform_filters_relu")(filtered)
@@ -197,9 +214,7 @@ def build_model(config):
     waveform = keras.Input(shape=(clip_length(config), 1), name="waveform")
     # Parameter-free: zero mean, unit variance over each clip's samples. The small epsilon
     # (Keras' default 1e-3 is comparable to a quiet clip's variance) keeps it gain-invariant.
-    normalized = keras.layers.LayerNormalization(
-        axis=1, epsilon=1e-7, center=False, scale=False, name="clip_normalization"
-    )(waveform)
+    normalized = keras.layers.LayerNormalization(axis=1, epsilon=1e-7, center=False, scale=False, name="clip_normalization")(waveform)
     if config["front_end"] == "raw":
         x = raw_front_end(normalized, config)
     else:

@@ -78,8 +78,8 @@ def encode_trees(trees, num_nodes):
     root = np.zeros((len(trees), 1), "int32")
     for row, tree in enumerate(trees):
         nodes = to_nodes(tree)
-        for position, (symbol, l, r, _) in enumerate(nodes):
-            tokens[row, position], left[row, position], right[row, position] = TOKEN[symbol], l, r
+        for position, (symbol, left_child, right_child, _) in enumerate(nodes):
+            tokens[row, position], left[row, position], right[row, position] = TOKEN[symbol], left_child, right_child
         root[row, 0] = len(nodes) - 1
     return {"tokens": tokens, "left": left, "right": right, "root": root}
 
@@ -95,7 +95,7 @@ def encode_strings(trees, length):
 
 def string_length(depth):
     """Longest string of a tree of `depth`: a full tree has 2^d digits, 2^d - 1 operators and as many paren pairs."""
-    return 2 ** depth + 3 * (2 ** depth - 1)
+    return 2**depth + 3 * (2**depth - 1)
 
 
 def encode(trees, config):

@@ -13,7 +13,10 @@ def accuracy(model, split, batch_size):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "accuracy_depth_*", "accuracy_seen_depths", "accuracy_deeper")
+    "accuracy_depth_*",
+    "accuracy_seen_depths",
+    "accuracy_deeper",
+)
 
 
 def evaluate(model, data, config):
@@ -72,11 +75,11 @@ def plot_tree(tree, node_predictions, path):
     place(len(nodes) - 1, 0)
     fig, ax = style.subplots(figsize=(max(5, 0.55 * len(nodes)), 1.3 + 1.1 * max(depth.values())))
     ax.axis("off")
-    for position, (symbol, left, right, subtree) in enumerate(nodes):
+    for position, (_, left, right, _) in enumerate(nodes):
         for child in (left, right):
             if child >= 0:
                 ax.plot([order[position], order[child]], [-depth[position], -depth[child]], color="#999999", zorder=1)
-    for position, (symbol, left, right, subtree) in enumerate(nodes):
+    for position, (symbol, _, _, subtree) in enumerate(nodes):
         predicted, true = int(node_predictions[position]), value(subtree)
         color = style.SERIES[2] if predicted == true else style.SERIES[1]
         ax.scatter(order[position], -depth[position], s=650, color="white", edgecolor=color, linewidth=2, zorder=2)

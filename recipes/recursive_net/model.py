@@ -75,7 +75,9 @@ def check_config(config):
     ordered(config, "train_depth", "test_depth")
     if config["num_test"] < config["test_depth"]:
         # num_test is shared evenly among the depths 1..test_depth.
-        raise config_error("num_test", config["num_test"], f"at least test_depth={config['test_depth']} (a tree per depth)", DEFAULT_CONFIG["num_test"])
+        raise config_error(
+            "num_test", config["num_test"], f"at least test_depth={config['test_depth']} (a tree per depth)", DEFAULT_CONFIG["num_test"]
+        )
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -138,7 +140,13 @@ class TreeComposer(keras.layers.Layer):
         return (input_shape[0][0], self.num_nodes, self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "hidden_units": self.hidden_units, "vocabulary_size": self.vocabulary_size, "num_nodes": self.num_nodes}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "hidden_units": self.hidden_units,
+            "vocabulary_size": self.vocabulary_size,
+            "num_nodes": self.num_nodes,
+        }
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)

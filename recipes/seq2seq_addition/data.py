@@ -116,8 +116,7 @@ def make_examples(pairs, num_digits, reverse_question):
     decoder_input = np.zeros((n, a_len), dtype=np.int32)
     decoder_input[:, 0] = START
     decoder_input[:, 1:] = answers
-    return {"question": question, "decoder_input": decoder_input, "target": target,
-            "question_text": question_text, "answer_text": answer_text}
+    return {"question": question, "decoder_input": decoder_input, "target": target, "question_text": question_text, "answer_text": answer_text}
 
 
 def load_data(config):

@@ -41,7 +41,9 @@ def exact_match(predicted, expected):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "exact_match", "exact_match_beam")
+    "exact_match",
+    "exact_match_beam",
+)
 
 
 def evaluate(model, data, config):
@@ -136,5 +138,7 @@ def demo(model, data, config, out_dir, num_examples=20):
     picks = [next((i for i, a in enumerate(expected) if len(a) == n), None) for n in range(1, config["num_digits"] + 2)]
     picks = [i for i in picks if i is not None] + [i for i in wrong if greedy[i] != expected[i]][:1]
     panels = [(text[i], greedy[i], expected[i], step_probabilities(models, questions[i], greedy[i])) for i in picks]
-    figure = plot_decoding(panels, Path(out_dir) / "decoding.png", "Greedy decoding of fresh test questions: the decoder's next-character distribution")
+    figure = plot_decoding(
+        panels, Path(out_dir) / "decoding.png", "Greedy decoding of fresh test questions: the decoder's next-character distribution"
+    )
     return [str(path), figure]

@@ -46,7 +46,10 @@ def bucket_names(config):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "exact_match", "exact_match_len_*", "exact_match_beam")
+    "exact_match",
+    "exact_match_len_*",
+    "exact_match_beam",
+)
 
 
 def evaluate(model, data, config):
@@ -115,8 +118,7 @@ def demo(model, data, config, out_dir, per_bucket=3):
     (reversing the longest test string of at most 20 digits)."""
     (x, y), lengths = data["test"], data["test_lengths"]
     paths = []
-    picks = [int(i) for upper, _ in bucket_names(config)
-             for i in np.flatnonzero((lengths > upper - BUCKET_WIDTH) & (lengths <= upper))[:per_bucket]]
+    picks = [int(i) for upper, _ in bucket_names(config) for i in np.flatnonzero((lengths > upper - BUCKET_WIDTH) & (lengths <= upper))[:per_bucket]]
     models = inference_models(model)
     outputs = decode_outputs(models, x["source"][picks], config)
     lines = [f"{'input':>{config['max_length']}}  {'output':>{config['max_length']}}  right"]

@@ -205,7 +205,9 @@ def build_model(config):
     embedded_output = keras.layers.Embedding(VOCABULARY_SIZE, config["embedding_dim"], mask_zero=True, name="output_embedding")(decoder_input)
     decoded = decoder(embedded_output, annotations, summary, initial_state)
     probabilities = keras.layers.Dense(VOCABULARY_SIZE, activation="softmax", name="next_digit_probabilities")(decoded[0])
-    model = keras.Model({"source": source, "decoder_input": decoder_input}, probabilities, name=f"seq2seq_{'attention' if config['attention'] else 'fixed_context'}")
+    model = keras.Model(
+        {"source": source, "decoder_input": decoder_input}, probabilities, name=f"seq2seq_{'attention' if config['attention'] else 'fixed_context'}"
+    )
     steps = config["epochs"] * -(-config["num_train"] // config["batch_size"])
     # Cosine decay to zero over the run: the attention model's accuracy wobbles at a constant rate.
     schedule = keras.optimizers.schedules.CosineDecay(config["learning_rate"], decay_steps=steps)

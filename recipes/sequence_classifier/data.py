@@ -46,43 +46,136 @@ CONSTRUCTIONS = ("plain", "negation", "contrast")
 # Sentiment words (VADER mean rating >= 1.2 in absolute value). The grouping is for the
 # reader; adjectives() and verbs() take each word's sign from the lexicon.
 POSITIVE_ADJECTIVES = (
-    "good", "great", "excellent", "wonderful", "brilliant", "superb", "fantastic", "amazing",
-    "delightful", "charming", "beautiful", "funny", "hilarious", "clever", "enjoyable",
-    "entertaining", "fun", "fascinating", "impressive", "inspiring", "lovely", "perfect",
-    "stunning", "thrilling", "elegant", "sweet", "powerful", "exciting", "splendid",
-    "magnificent", "marvelous", "outstanding", "pleasant", "creative", "intelligent", "smart",
-    "nice", "awesome", "fabulous", "terrific", "gorgeous", "heartwarming", "engaging", "original",
+    "good",
+    "great",
+    "excellent",
+    "wonderful",
+    "brilliant",
+    "superb",
+    "fantastic",
+    "amazing",
+    "delightful",
+    "charming",
+    "beautiful",
+    "funny",
+    "hilarious",
+    "clever",
+    "enjoyable",
+    "entertaining",
+    "fun",
+    "fascinating",
+    "impressive",
+    "inspiring",
+    "lovely",
+    "perfect",
+    "stunning",
+    "thrilling",
+    "elegant",
+    "sweet",
+    "powerful",
+    "exciting",
+    "splendid",
+    "magnificent",
+    "marvelous",
+    "outstanding",
+    "pleasant",
+    "creative",
+    "intelligent",
+    "smart",
+    "nice",
+    "awesome",
+    "fabulous",
+    "terrific",
+    "gorgeous",
+    "heartwarming",
+    "engaging",
+    "original",
 )
 NEGATIVE_ADJECTIVES = (
-    "bad", "awful", "terrible", "horrible", "boring", "dull", "stupid", "weak", "poor", "lame",
-    "disappointing", "annoying", "painful", "ugly", "dreadful", "messy", "pathetic", "ridiculous",
-    "worthless", "lousy", "miserable", "irritating", "depressing", "disgusting", "nasty", "dumb",
+    "bad",
+    "awful",
+    "terrible",
+    "horrible",
+    "boring",
+    "dull",
+    "stupid",
+    "weak",
+    "poor",
+    "lame",
+    "disappointing",
+    "annoying",
+    "painful",
+    "ugly",
+    "dreadful",
+    "messy",
+    "pathetic",
+    "ridiculous",
+    "worthless",
+    "lousy",
+    "miserable",
+    "irritating",
+    "depressing",
+    "disgusting",
+    "nasty",
+    "dumb",
     "idiotic",
 )
 # (past tense, base form): "i loved it", "i did not love it", "i expected to love it".
 POSITIVE_VERBS = (
-    ("loved", "love"), ("enjoyed", "enjoy"), ("liked", "like"), ("adored", "adore"), ("admired", "admire"),
+    ("loved", "love"),
+    ("enjoyed", "enjoy"),
+    ("liked", "like"),
+    ("adored", "adore"),
+    ("admired", "admire"),
     ("appreciated", "appreciate"),
 )
 NEGATIVE_VERBS = (("hated", "hate"), ("disliked", "dislike"), ("despised", "despise"), ("loathed", "loathe"))
 # Film-review words that VADER's lexicon lacks, with the sign we give them (a deviation from "VADER only").
 HAND_LABELLED = {
-    "gripping": 1, "witty": 1, "moving": 1, "memorable": 1,
-    "overlong": -1, "tedious": -1, "predictable": -1, "bland": -1, "clumsy": -1,
-    "forgettable": -1, "pointless": -1, "mediocre": -1,
+    "gripping": 1,
+    "witty": 1,
+    "moving": 1,
+    "memorable": 1,
+    "overlong": -1,
+    "tedious": -1,
+    "predictable": -1,
+    "bland": -1,
+    "clumsy": -1,
+    "forgettable": -1,
+    "pointless": -1,
+    "mediocre": -1,
 }
 MIN_LEXICON_RATING = 1.2
 
 SUBJECTS = (
-    "the movie", "the film", "this film", "the acting", "the plot", "the script", "the ending",
-    "the soundtrack", "the dialogue", "the pacing", "the cast", "the story", "the camera work",
-    "the lead actor", "the photography",
+    "the movie",
+    "the film",
+    "this film",
+    "the acting",
+    "the plot",
+    "the script",
+    "the ending",
+    "the soundtrack",
+    "the dialogue",
+    "the pacing",
+    "the cast",
+    "the story",
+    "the camera work",
+    "the lead actor",
+    "the photography",
 )
 COPULAS = ("was", "is")
 INTENSIFIERS = ("", "", "really", "very", "quite", "so", "absolutely", "totally")
 # Negators of an adjective, "*" marking where it goes when not last ("not bad at all").
 ADJECTIVE_NEGATORS = (
-    "not", "never", "not exactly", "not particularly", "not really", "not at all", "not * at all", "by no means",
+    "not",
+    "never",
+    "not exactly",
+    "not particularly",
+    "not really",
+    "not at all",
+    "not * at all",
+    "by no means",
 )
 # Neutral sentences; the last five contain a negation that negates no sentiment.
 FILLERS = (
@@ -108,6 +201,7 @@ FILLERS = (
     "we did not see the first part",
     "it is not a sequel",
 )
+
 
 @functools.lru_cache(maxsize=1)
 def vader_lexicon():
@@ -139,8 +233,7 @@ def verbs(polarity):
 
 # Every adjective and verb form that carries sentiment.
 SENTIMENT_WORDS = frozenset(
-    POSITIVE_ADJECTIVES + NEGATIVE_ADJECTIVES + tuple(HAND_LABELLED)
-    + tuple(w for pair in POSITIVE_VERBS + NEGATIVE_VERBS for w in pair)
+    POSITIVE_ADJECTIVES + NEGATIVE_ADJECTIVES + tuple(HAND_LABELLED) + tuple(w for pair in POSITIVE_VERBS + NEGATIVE_VERBS for w in pair)
 )
 
 
@@ -333,10 +426,7 @@ def load_data(config):
         if name == "train":
             texts = {" ".join(r) for r in reviews}
         splits[name] = (reviews, labels, constructions)
-    data = {
-        name: (encode(reviews, config["max_words"], word_index), labels.astype(np.float32))
-        for name, (reviews, labels, _) in splits.items()
-    }
+    data = {name: (encode(reviews, config["max_words"], word_index), labels.astype(np.float32)) for name, (reviews, labels, _) in splits.items()}
     data.update(
         vocabulary=words,
         word_index=word_index,

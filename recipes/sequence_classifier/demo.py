@@ -38,7 +38,9 @@ def accuracy_by_construction(probabilities, labels, constructions):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "accuracy", "*_accuracy")
+    "accuracy",
+    "*_accuracy",
+)
 
 
 def evaluate(model, data, config):
@@ -88,15 +90,16 @@ def plot_reading(model, word_index, reviews, path, title):
 
     longest = max(len(text.split()) for text, _ in reviews)
     fig, axes = style.subplots(
-        len(reviews), 1, figsize=(max(7.0, 0.5 * longest + 1.5), 1.25 * len(reviews) + 0.9), squeeze=False,
+        len(reviews),
+        1,
+        figsize=(max(7.0, 0.5 * longest + 1.5), 1.25 * len(reviews) + 0.9),
+        squeeze=False,
         gridspec_kw={"hspace": 2.2},
     )
     for ax, (text, label) in zip(axes[:, 0], reviews):
         tokens = text.split()
         probabilities = prefix_probabilities(model, tokens, word_index, longest)
-        image = ax.imshow(
-            probabilities[None, :], cmap="RdBu", vmin=0.0, vmax=1.0, aspect="auto", extent=(-0.5, len(tokens) - 0.5, 0, 1)
-        )
+        image = ax.imshow(probabilities[None, :], cmap="RdBu", vmin=0.0, vmax=1.0, aspect="auto", extent=(-0.5, len(tokens) - 0.5, 0, 1))
         ax.set_xlim(-0.5, longest - 0.5)
         ax.grid(False)
         ax.set_yticks([])

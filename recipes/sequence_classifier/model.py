@@ -98,9 +98,9 @@ def build_model(config):
     # Time is left unknown: one model reads reviews of any length.
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     # +1 for the padding id 0; mask_zero makes every layer after this one skip padded steps.
-    embedded = keras.layers.Embedding(
-        len(vocabulary()) + 1, config["embedding_dim"], mask_zero=True, name="word_embedding"
-    )(token_ids)  # (batch, T, embedding_dim), with a (batch, T) mask
+    embedded = keras.layers.Embedding(len(vocabulary()) + 1, config["embedding_dim"], mask_zero=True, name="word_embedding")(
+        token_ids
+    )  # (batch, T, embedding_dim), with a (batch, T) mask
     if config["model"] == "rnn":
         # return_sequences=False: the output after the last unmasked step (DL book fig. 10.5).
         summary = recurrent_layer(config["cell"], config["units"], name="review_rnn", return_sequences=False)(embedded)

@@ -65,7 +65,16 @@ def word_kinds(tagged_lines, word_tag_counts):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "token_accuracy", "ambiguous_accuracy", "unknown_accuracy", "baseline_accuracy", "baseline_ambiguous_accuracy", "baseline_unknown_accuracy", "majority_tag_accuracy", "ambiguous_share", "unknown_share")
+    "token_accuracy",
+    "ambiguous_accuracy",
+    "unknown_accuracy",
+    "baseline_accuracy",
+    "baseline_ambiguous_accuracy",
+    "baseline_unknown_accuracy",
+    "majority_tag_accuracy",
+    "ambiguous_share",
+    "unknown_share",
+)
 
 
 def evaluate(model, data, config):
@@ -152,8 +161,13 @@ def demo(model, data, config, out_dir, num_lines=5, max_tokens=11):
     label = f"{name} ({config['cell']})" if config["model"] == "rnn" else name
     x, _ = data["test"]
     predicted = model.predict(x, batch_size=config["batch_size"], verbose=0).argmax(axis=-1)
-    paths = [plot_accuracy_by_kind(scores(predicted, data), out_dir / "accuracy_by_kind.png",
-                                   f"{label} vs lookup baselines: POS tags on held-out Shakespeare lines (silver labels)")]
+    paths = [
+        plot_accuracy_by_kind(
+            scores(predicted, data),
+            out_dir / "accuracy_by_kind.png",
+            f"{label} vs lookup baselines: POS tags on held-out Shakespeare lines (silver labels)",
+        )
+    ]
     baseline = baseline_tags(data["test_lines"], data["word_tag_counts"], data["majority_tag"])
     sequences = []
     for n in disagreement_lines(predicted, baseline, data, num_lines, max_tokens):
@@ -163,15 +177,20 @@ def demo(model, data, config, out_dir, num_lines=5, max_tokens=11):
         model_tags = [TAGS[i] for i in predicted[n, :length]]
         lookup_tags = [TAGS[i] for i in baseline[n, :length]]
         right = sum(a == b for a, b in zip(model_tags, silver))
-        sequences.append({
-            "title": f"test line {n}: {label} {right}/{length} right, lookup {sum(a == b for a, b in zip(lookup_tags, silver))}/{length}",
-            "tokens": [word for word, _ in line],
-            "rows": [("silver", silver), ("per-word lookup", lookup_tags), ("model", model_tags)],
-        })
+        sequences.append(
+            {
+                "title": f"test line {n}: {label} {right}/{length} right, lookup {sum(a == b for a, b in zip(lookup_tags, silver))}/{length}",
+                "tokens": [word for word, _ in line],
+                "rows": [("silver", silver), ("per-word lookup", lookup_tags), ("model", model_tags)],
+            }
+        )
     if sequences:
-        paths.append(plot_label_rows(
-            sequences, out_dir / "tagged_lines.png",
-            f"Test lines where the {label} and the majority-tag-per-word lookup disagree",
-            note=f"silver: the training labels (Brill tagger, silver_tagger={config['silver_tagger']}); orange: differs from silver",
-        ))
+        paths.append(
+            plot_label_rows(
+                sequences,
+                out_dir / "tagged_lines.png",
+                f"Test lines where the {label} and the majority-tag-per-word lookup disagree",
+                note=f"silver: the training labels (Brill tagger, silver_tagger={config['silver_tagger']}); orange: differs from silver",
+            )
+        )
     return paths

@@ -25,7 +25,9 @@ def continuation(model, data, config):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "continuation_mse", "next_sample_mse")
+    "continuation_mse",
+    "next_sample_mse",
+)
 
 
 def evaluate(model, data, config):

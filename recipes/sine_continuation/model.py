@@ -184,9 +184,7 @@ def build_model(config):
     # The wrapped cell of the shared layer factory: the same cell classes every recipe uses.
     cell = recurrent_layer(config["cell"], units, name=config["cell"]).cell
     inputs = keras.Input(shape=(None, 2), name="sample_and_given")
-    outputs = keras.layers.RNN(
-        ClosedLoopCell(cell, name="closed_loop_cell"), return_sequences=True, name=f"closed_loop_{config['cell']}"
-    )(inputs)
+    outputs = keras.layers.RNN(ClosedLoopCell(cell, name="closed_loop_cell"), return_sequences=True, name=f"closed_loop_{config['cell']}")(inputs)
     model = keras.Model(inputs, outputs, name="sine_continuation")
 
     # Cosine decay over every update of the run: large steps early, fine ones at the end,

@@ -106,7 +106,10 @@ def classifier_accuracy(data, config):
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "name_accuracy", "character_accuracy", "classifier_accuracy")
+    "name_accuracy",
+    "character_accuracy",
+    "classifier_accuracy",
+)
 
 
 def evaluate(model, data, config):

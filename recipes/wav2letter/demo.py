@@ -7,9 +7,14 @@ import numpy as np
 from recipes.common import ctc
 from recipes.wav2letter.model import receptive_field
 
-
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam")
+    "cer",
+    "wer",
+    "cer_greedy",
+    "wer_greedy",
+    "cer_beam",
+    "wer_beam",
+)
 
 
 def evaluate(model, data, config):
@@ -37,12 +42,18 @@ def demo(model, data, config, out_dir):
     step_ms = config["first_stride"] * config["hop_ms"]
     seconds = receptive_field(config) * config["hop_ms"] / 1000
     written = ctc.demo(
-        model, data, config, out_dir,
-        f"wav2letter on an unseen voice ({{voice}}): one output every {step_ms} ms, "
-        f"each seeing {seconds:.2f} s of input; CER {{cer:.2f}}",
+        model,
+        data,
+        config,
+        out_dir,
+        f"wav2letter on an unseen voice ({{voice}}): one output every {step_ms} ms, each seeing {seconds:.2f} s of input; CER {{cer:.2f}}",
     )
-    written.append(ctc.filters_figure(
-        first_layer_filters(model, config), config, Path(out_dir) / "first_layer_filters.png",
-        "wav2letter: the 24 largest filters of the strided first convolution, each over (time, mel)",
-    ))
+    written.append(
+        ctc.filters_figure(
+            first_layer_filters(model, config),
+            config,
+            Path(out_dir) / "first_layer_filters.png",
+            "wav2letter: the 24 largest filters of the strided first convolution, each over (time, mel)",
+        )
+    )
     return written

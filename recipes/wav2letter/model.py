@@ -127,9 +127,7 @@ class GatedLinearUnit(keras.layers.Layer):
 
 def receptive_field(config):
     """Input frames that one output frame depends on (every convolution 'same'-padded)."""
-    return config["first_kernel"] + config["first_stride"] * (
-        config["num_middle_layers"] * (config["middle_kernel"] - 1) + config["wide_kernel"] - 1
-    )
+    return config["first_kernel"] + config["first_stride"] * (config["num_middle_layers"] * (config["middle_kernel"] - 1) + config["wide_kernel"] - 1)
 
 
 def _conv_block(x, filters, kernel, config, name, strides=1):
@@ -138,8 +136,13 @@ def _conv_block(x, filters, kernel, config, name, strides=1):
     normalized = config["normalization"] == "batch"
     separate = glu or normalized  # else the activation goes inside the convolution (fewer graph nodes)
     x = keras.layers.Conv1D(
-        2 * filters if glu else filters, kernel, strides=strides, padding="same",
-        activation=None if separate else config["activation"], use_bias=not normalized, name=name,
+        2 * filters if glu else filters,
+        kernel,
+        strides=strides,
+        padding="same",
+        activation=None if separate else config["activation"],
+        use_bias=not normalized,
+        name=name,
     )(x)
     if normalized:
         x = keras.layers.BatchNormalization(name=f"{name}_batch_norm")(x)

@@ -105,7 +105,7 @@ def cut_windows(codes_list, waveforms, window_length, count, rng):
             codes = np.concatenate([np.full(window_length - len(codes), silence, np.int32), codes])
             start, end = 0, window_length
         for offset in rng.integers(start, end - window_length + 1, size=count):
-            windows.append(codes[offset:offset + window_length])
+            windows.append(codes[offset : offset + window_length])
             owners.append(index)
     return np.stack(windows).astype(np.int32), np.asarray(owners, dtype=np.int64)
 

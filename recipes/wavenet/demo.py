@@ -13,9 +13,8 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import ops
 
 from recipes.common import speech
@@ -48,7 +47,7 @@ def unigram_log_probabilities(train_targets, channels):
 
 
 def previous_sample_log_probabilities(previous, train_x, train_y, field, channels):
-    """"Repeat the previous sample", as a distribution: p(c) ∝ exp(-|c - previous| / b).
+    """ "Repeat the previous sample", as a distribution: p(c) ∝ exp(-|c - previous| / b).
 
     b is the mean absolute code change on the training targets (the maximum-likelihood scale
     of a Laplace distribution), so the most likely code is the previous one.
@@ -62,13 +61,19 @@ def previous_sample_log_probabilities(previous, train_x, train_y, field, channel
     Returns:
         float (..., channels) log-probabilities.
     """
-    scale = max(float(np.mean(np.abs(train_y - train_x[:, field - 1:]))), 1e-3)
+    scale = max(float(np.mean(np.abs(train_y - train_x[:, field - 1 :]))), 1e-3)
     distance = np.abs(np.arange(channels) - previous[..., None]) / scale
     return -distance - np.log(np.exp(-distance).sum(axis=-1, keepdims=True))
 
 
 METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "bits_per_sample", "next_sample_accuracy", "unigram_bits_per_sample", "unigram_accuracy", "previous_sample_bits_per_sample", "previous_sample_accuracy")
+    "bits_per_sample",
+    "next_sample_accuracy",
+    "unigram_bits_per_sample",
+    "unigram_accuracy",
+    "previous_sample_bits_per_sample",
+    "previous_sample_accuracy",
+)
 
 
 def evaluate(model, data, config):
@@ -80,7 +85,7 @@ def evaluate(model, data, config):
     bits, accuracy = bits_and_accuracy(log_softmax(logits.astype(np.float64)), y)
     unigram = unigram_log_probabilities(data["train"][1], channels)
     unigram_bits = float(-unigram[y].mean() / LN2)
-    previous = x[:, field - 1:]  # (N, T): the code just before each target
+    previous = x[:, field - 1 :]  # (N, T): the code just before each target
     repeat = previous_sample_log_probabilities(previous, *data["train"], field, channels)
     repeat_bits, _ = bits_and_accuracy(repeat, y)
     return {
@@ -113,9 +118,7 @@ class _GenerationLoop(keras.Model):
         """Zeros, as causal padding: the input conv's K - 1 past embeddings and each block's (K - 1) d past inputs."""
         width = self.input_conv.kernel.shape[1]
         taps = self.kernel_size - 1
-        return [ops.zeros((batch_size, taps, width))] + [
-            ops.zeros((batch_size, taps * block.dilation_rate, width)) for block in self.blocks
-        ]
+        return [ops.zeros((batch_size, taps, width))] + [ops.zeros((batch_size, taps * block.dilation_rate, width)) for block in self.blocks]
 
     def step(self, codes, queues):
         """One sample: codes (batch,) int32 and the queues -> next-sample logits (batch, Q), new queues."""
@@ -140,9 +143,7 @@ class _GenerationLoop(keras.Model):
         """{"prime": (batch, P) codes, "temperature": (batch,), "uniform": (batch, N)} -> (batch, N) codes."""
         prime = ops.cast(inputs["prime"], "int32")
         queues = self.initial_queues(ops.shape(prime)[0])
-        return prime_and_sample(
-            self.step, prime, queues, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32")
-        )
+        return prime_and_sample(self.step, prime, queues, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32"))
 
 
 class Generator:
@@ -234,8 +235,7 @@ def plot_dilation_pattern(config, path, max_layers=4):
                 if t - i * d < 0:
                     continue
                 hot = t in reach[row] and (t - i * d) in reach[row - 1]
-                ax.plot([t - i * d, t], [row - 1, row], color=highlight if hot else "#d0d0d0",
-                        lw=1.6 if hot else 0.6, zorder=2 if hot else 1)
+                ax.plot([t - i * d, t], [row - 1, row], color=highlight if hot else "#d0d0d0", lw=1.6 if hot else 0.6, zorder=2 if hot else 1)
     for row in range(rows):
         xs = np.arange(columns)
         hot = np.array([t in reach[row] for t in xs])
@@ -243,8 +243,13 @@ def plot_dilation_pattern(config, path, max_layers=4):
         ax.scatter(xs[hot], np.full(hot.sum(), row), s=26, color=highlight, zorder=4)
     ax.axvspan(last - drawn_field + 0.5, last + 0.5, ymax=0.5 / rows, color=style.SERIES[4], alpha=0.25, lw=0)
     ax.annotate(
-        f"receptive field of this output: {drawn_field} samples", xy=(last, rows - 1), xytext=(last - 2, rows - 0.45),
-        ha="right", va="center", fontsize=9, color=highlight,
+        f"receptive field of this output: {drawn_field} samples",
+        xy=(last, rows - 1),
+        xytext=(last - 2, rows - 0.45),
+        ha="right",
+        va="center",
+        fontsize=9,
+        color=highlight,
         arrowprops=dict(arrowstyle="->", color=highlight, lw=1),
     )
     labels = ["input samples", "causal input conv, dilation 1"] + [f"dilated conv, dilation {d}" for d in rates[1:]]
@@ -262,7 +267,8 @@ def plot_dilation_pattern(config, path, max_layers=4):
         f"(first {len(rates) - 1} layers of a stack drawn, kernel {k}; the configured {config['num_stacks']} stacks x dilations "
         f"1..{2 ** (config['layers_per_stack'] - 1)} see {full} samples = {1000 * full / config['sample_rate']:.0f} ms "
         f"at {config['sample_rate'] // 1000} kHz)",
-        loc="left", fontsize=10,
+        loc="left",
+        fontsize=10,
     )
     return style.save(fig, path)
 
@@ -319,7 +325,7 @@ def demo(model, data, config, out_dir, log=print):
     index = int(np.argmax([end - start for start, end in spans]))
     waveform, (start, _) = data["waveforms"]["test"][index], spans[index]
     loudest = int(np.argmax(np.convolve(waveform**2, np.ones(field), mode="valid")))
-    prime = mu_law_encode(waveform[loudest:loudest + field], channels)[None, :]
+    prime = mu_law_encode(waveform[loudest : loudest + field], channels)[None, :]
     generator = Generator(model, config)
     started = time.perf_counter()
     codes = generator.sample(prime, length, temperature=config["temperature"], seed=config["seed"])[0]
@@ -327,7 +333,7 @@ def demo(model, data, config, out_dir, log=print):
     log(f"wavenet: generated {length} samples in {seconds:.1f} s ({length / seconds:,.0f} samples/s, compilation included)")
     generated = np.concatenate([mu_law_decode(prime[0], channels), mu_law_decode(codes, channels)])
     wav = speech.write_wav(out_dir / "generated.wav", generated, rate)
-    real = waveform[start:start + len(generated)]  # the same duration, or the whole clip if shorter
+    real = waveform[start : start + len(generated)]  # the same duration, or the whole clip if shorter
     title = (
         f"wavenet: {config['generate_seconds']:g} s sampled one sample at a time (temperature {config['temperature']:g}), "
         f"primed with the loudest {1000 * field / rate:.0f} ms of the real clip\n"

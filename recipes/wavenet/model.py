@@ -114,8 +114,15 @@ def check_config(config):
     field = receptive_field(config)
     if field > MAX_RECEPTIVE_FIELD:
         # The largest layers_per_stack that keeps the receptive field in bounds.
-        fits = max((n for n in range(1, config["layers_per_stack"]) if receptive_field({**config, "layers_per_stack": n}) <= MAX_RECEPTIVE_FIELD), default=1)
-        at_most(config, "layers_per_stack", fits, f"for {config['num_stacks']} stacks of kernel {config['kernel_size']} (a receptive field of at most {MAX_RECEPTIVE_FIELD:,} samples)")
+        fits = max(
+            (n for n in range(1, config["layers_per_stack"]) if receptive_field({**config, "layers_per_stack": n}) <= MAX_RECEPTIVE_FIELD), default=1
+        )
+        at_most(
+            config,
+            "layers_per_stack",
+            fits,
+            f"for {config['num_stacks']} stacks of kernel {config['kernel_size']} (a receptive field of at most {MAX_RECEPTIVE_FIELD:,} samples)",
+        )
     window = field + config["target_length"]
     largest = max(("num_train", "num_validation", "num_test"), key=config.get)
     why = f"windows of {window:,} codes ({MAX_WINDOW_CODES:,} codes per split)"
@@ -265,7 +272,11 @@ def build_model(config):
     for i, rate in enumerate(rates):
         stack, layer = divmod(i, config["layers_per_stack"])
         x, skip = GatedResidualBlock(
-            width, config["skip_channels"], rate, config["kernel_size"], residual=i < len(rates) - 1,
+            width,
+            config["skip_channels"],
+            rate,
+            config["kernel_size"],
+            residual=i < len(rates) - 1,
             name=f"block_{stack + 1}_{layer + 1}_dilation_{rate}",
         )(x)
         skips.append(skip)  # each (batch, T, skip_channels)
