@@ -57,6 +57,11 @@ def odd_runs(tmp_path_factory, finished_run):
     (clone("badjson") / "run.json").write_text("{not json")
     (clone("listjson") / "run.json").write_text("[1, 2]")
     (clone("nomodel") / "model.keras").unlink()
+    tampered = clone("tampered", status="running")
+    config = json.loads((tampered / "config.json").read_text())
+    (tampered / "config.json").write_text(json.dumps({**config, "units": 10**9}))
+    older = clone("older", status="interrupted")
+    (older / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "units"}))
     (root / "plain").mkdir()
     (root / "compare" / "units=8").mkdir(parents=True)
     (root / "afile.txt").write_text("a user's file\n")
@@ -148,6 +153,9 @@ CASES = {
         (["run", "--resume", "{ODD}/missing"], 2, "no such directory"),
         (["run", "--resume", "{ODD}/plain"], 2, "no readable run.json"),
         (["run", "--resume", "{ODD}/diverged"], 2, "status is 'diverged'"),
+        (["run", "--resume", "{ODD}/tampered"], 2, "'units' of 'memory_task' takes an integer"),
+        (["run", "--resume", "{ODD}/older"], 2, "config.json lacks units"),
+        (["run", "--resume", "{ODD}/afile.txt"], 2, "not a directory"),
         (["run", RECIPE, "--resume", "{RUN}"], 2, "drop ID"),
         (["run", "--resume", "{RUN}", "--epochs", "3"], 2, "drop --epochs"),
         (["run"], 2, "needs a recipe id"),

@@ -172,5 +172,5 @@ def test_recurrent_stack_depth_and_dropout():
     names = [layer.name for layer in model.layers[1:]]
     assert names == ["deep_1", "deep_dropout_1", "deep_2", "deep_dropout_2", "deep_3"]
     assert model.output_shape == (None, 4)
-    with pytest.raises(ConfigError, match="num_layers=0"):
+    with pytest.raises(ConfigError, match="'num_layers' takes an integer of at least 1, got 0"):
         recurrent_stack(inputs, "lstm", 4, num_layers=0, name="x")

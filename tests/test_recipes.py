@@ -8,14 +8,13 @@ from conftest import RECIPE_IDS
 
 from tools import runner
 from tools.catalog import get_entry, load_catalog
-from tools.config import resolve_config
 
 
 def brief_setup(recipe_id):
-    config, _ = resolve_config(recipe_id, get_entry(load_catalog(), recipe_id), brief=True)
-    model_module, data_module, demo_module = runner.import_recipe(recipe_id)
-    keras.utils.set_random_seed(config["seed"])
-    return config, data_module.load_data(config), model_module.build_model(config), demo_module
+    """The brief run's checked config, its data and model (the runner's own path), and the demo module."""
+    plan = runner.resolve(recipe_id, brief=True)
+    data, model = runner.build(plan)
+    return plan.config, data, model, plan.demo_module
 
 
 def first_batch(split, size):

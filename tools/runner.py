@@ -51,7 +51,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tools import errors
-from tools.catalog import RECIPES_DIR, get_entry, load_catalog, read_default_config
+from tools.catalog import RECIPES_DIR, get_entry, load_catalog, read_default_config, same_type
 from tools.config import resolve_config
 
 RUN_FILE = "run.json"
@@ -61,7 +61,6 @@ HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"  # the last completed epoch, for --resume
 BACKUP_WEIGHTS = "latest.weights.h5"
 BACKUP_STATE = "state.json"
-LOCK_FILE = ".lock"
 READABLE = ("complete", "interrupted")
 
 
@@ -112,6 +111,18 @@ def check_config(recipe_id, config, model_module):
         model_module.check_config(config)
 
 
+def check_same_keys(recipe_id, config):
+    """Raise a UsageError unless a stored config (a run's config.json) has exactly DEFAULT_CONFIG's keys and types."""
+    default = read_default_config(RECIPES_DIR / recipe_id)
+    missing, extra = sorted(set(default) - set(config)), sorted(set(config) - set(default))
+    wrong = [key for key in default if key in config and not same_type(default[key], config[key])]
+    if missing or extra or wrong:
+        what = f"lacks {missing[0]}" if missing else (f"has an unknown key {extra[0]}" if extra else f"has a {wrong[0]} of the wrong type")
+        raise errors.UsageError(
+            f"This run's config.json {what}; it was written by another version of {recipe_id}. Start a new run with 'recipe run {recipe_id}'."
+        )
+
+
 def resolve(recipe_id, brief=False, sets=(), epochs=None, seed=None, config=None):
     """A Plan whose config is checked, before any data is generated or model built.
 
@@ -127,6 +138,7 @@ def resolve(recipe_id, brief=False, sets=(), epochs=None, seed=None, config=None
     if config is None:
         config, changes = resolve_config(recipe_id, entry, brief=brief, sets=sets, epochs=epochs, seed=seed)
     else:
+        check_same_keys(recipe_id, config)
         changes = []
     modules = import_recipe(recipe_id)
     check_config(recipe_id, config, modules[0])
@@ -214,11 +226,14 @@ def read_json(path):
 
 
 class RunLock:
-    """An exclusive lock on a run directory for as long as a run writes it (released when the process ends)."""
+    """An exclusive lock on a run directory for as long as a run writes it (released when the process ends).
+
+    The lock is taken on the directory itself (flock on its descriptor), so it adds no file to it.
+    """
 
     def __init__(self, run_dir):
-        self.path = Path(run_dir) / LOCK_FILE
-        self.handle = None
+        self.path = Path(run_dir)
+        self.descriptor = None
 
     def acquire(self):
         """True when this process now holds the lock, False when another process does."""
@@ -226,28 +241,26 @@ class RunLock:
             import fcntl
         except ImportError:  # no advisory locks on this platform: one run at a time is up to the user
             return True
-        self.handle = open(self.path, "a")  # noqa: SIM115 (held open: the lock lives as long as the file)
+        self.descriptor = os.open(self.path, os.O_RDONLY)
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.release()
             return False
         return True
 
     def release(self):
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
 
 
 def locked(run_dir):
     """True when a run in another process holds run_dir's lock."""
-    if not (Path(run_dir) / LOCK_FILE).exists():
-        return False
     lock = RunLock(run_dir)
     try:
         free = lock.acquire()
-    except OSError:  # a read-only directory: nobody can be writing it
+    except OSError:  # unreadable: nobody can be writing it through us
         return False
     lock.release()
     return not free
@@ -272,7 +285,7 @@ def new_run_dir(recipe_id, out=None):
             raise errors.run_dir_in_use(path)
     except OSError as error:
         raise errors.unwritable(path, error) from None
-    if any(p.name != LOCK_FILE for p in path.iterdir()):
+    if any(path.iterdir()):
         lock.release()
         raise errors.UsageError(
             f"Output directory '{path}' already exists and is not empty. Choose another --out, remove it, "
@@ -457,20 +470,26 @@ def report(plan, run_dir, record, split_name, metrics, files):
     return line, met, [str(run_dir / MODEL_FILE), *([str(loss_plot)] if loss_plot else []), *files]
 
 
-def execute(plan, run_dir, record, verbose, log, resuming=False):
-    """Train, evaluate and report one planned run into a locked run directory; returns a RunResult."""
+def build(plan, log=print):
+    """(data, model) of a plan: seeded data, the built model, and the recipe's `prepare` hook applied."""
     import keras
 
+    with recipe_log(log):
+        keras.utils.set_random_seed(plan.config["seed"])
+        data = plan.data_module.load_data(plan.config)
+        model = plan.model_module.build_model(plan.config)
+        if hasattr(plan.model_module, "prepare"):
+            plan.model_module.prepare(model, data, plan.config)
+    return data, model
+
+
+def execute(plan, run_dir, record, verbose, log, resuming=False):
+    """Train, evaluate and report one planned run into a locked run directory; returns a RunResult."""
     started = time.perf_counter()
     config = plan.config
     initial_epoch, best = 0, math.inf
     try:
-        with recipe_log(log):
-            keras.utils.set_random_seed(config["seed"])
-            data = plan.data_module.load_data(config)
-            model = plan.model_module.build_model(config)
-            if hasattr(plan.model_module, "prepare"):
-                plan.model_module.prepare(model, data, config)
+        data, model = build(plan, log)
         if resuming:
             initial_epoch, best = restore_backup(model, run_dir)
             trim_history(run_dir / HISTORY_FILE, initial_epoch)
@@ -604,7 +623,7 @@ def _read_record(run_dir):
     """(run.json record, config) of a run directory, whatever its status; UsageError when unreadable."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise errors.not_a_run_dir(run_dir, "no such directory")
+        raise errors.not_a_run_dir(run_dir, "not a directory" if run_dir.exists() else "no such directory")
     try:
         record, config = read_json(run_dir / RUN_FILE), read_json(run_dir / CONFIG_FILE)
     except (OSError, ValueError):

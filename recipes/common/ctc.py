@@ -156,6 +156,9 @@ def decode_split(model, data, config, split="test", count=None):
     return logits, lengths, decode(logits, lengths, 1), decode(logits, lengths, config["beam_width"])
 
 
+METRICS = ("cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam")  # what `evaluate` returns
+
+
 def evaluate(model, data, config, split="test"):
     """CER and WER of greedy and beam-search decoding on a split (test = unseen speakers).
 

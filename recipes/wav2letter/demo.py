@@ -7,14 +7,7 @@ import numpy as np
 from recipes.common import ctc
 from recipes.wav2letter.model import receptive_field
 
-METRICS = (  # what evaluate returns; shell-style patterns where a name depends on the config
-    "cer",
-    "wer",
-    "cer_greedy",
-    "wer_greedy",
-    "cer_beam",
-    "wer_beam",
-)
+METRICS = ctc.METRICS
 
 
 def evaluate(model, data, config):
