@@ -270,6 +270,9 @@ def main(argv=None):
     from recipes.common.config import ConfigError  # tools may use the recipes' shared code, never the reverse
 
     try:
+        for flag in ("out", "resume"):
+            if getattr(args, flag, None) == "":
+                raise errors.UsageError(f"--{flag} is empty. Give a path, e.g. --{flag} runs/my_run.")
         return args.func(args)
     except (errors.UsageError, ConfigError, CatalogError) as error:
         print(f"recipe: error: {error}", file=sys.stderr)

@@ -17,7 +17,7 @@ MAX_POINTS = 64  # every point is a full run
 
 def parse_grid(grid):
     """['cell=lstm,gru', 'units=8,16'] -> [('cell', ['lstm', 'gru']), ('units', ['8', '16'])] (one or two keys)."""
-    parsed = [(key, [v.strip() for v in values.split(",") if v.strip()]) for key, values in parse_sets(grid)]
+    parsed = [(key, [v.strip() for v in values.split(",") if v.strip()]) for key, values in parse_sets(grid, flag="--grid")]
     if not 1 <= len(parsed) <= 2 or any(not values for _, values in parsed):
         raise errors.UsageError("--grid takes one or two keys, each with values: e.g. --grid blank_separation=5,20 --grid cell=lstm,basic_rnn.")
     if len(parsed) == 2 and parsed[0][0] == parsed[1][0]:

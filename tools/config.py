@@ -43,13 +43,13 @@ def parse_value(recipe_id, key, text, default):
         raise errors.bad_config_value(recipe_id, key, text, kind, default) from None
 
 
-def parse_sets(pairs):
+def parse_sets(pairs, flag="--set"):
     """['units=64', ...] -> [('units', '64'), ...] (order kept; later pairs win)."""
     parsed = []
     for pair in pairs or ():
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            raise errors.bad_set_syntax(pair)
+            raise errors.bad_set_syntax(pair, flag)
         parsed.append((key.strip(), text.strip()))
     return parsed
 

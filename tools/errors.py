@@ -41,8 +41,9 @@ def bad_config_value(recipe_id, key, text, expected_type, default):
     )
 
 
-def bad_set_syntax(text):
-    return UsageError(f"--set expects key=value, got '{text}'. Use e.g. --set units=64.")
+def bad_set_syntax(text, flag="--set"):
+    example = "units=32,64" if flag == "--grid" else "units=64"
+    return UsageError(f"{flag} expects key=value, got '{text}'. Use e.g. {flag} {example}.")
 
 
 def not_a_run_dir(path, why):
