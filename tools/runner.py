@@ -317,15 +317,24 @@ def _monitor_class():
             self.epochs_done = initial_epoch
             self.diverged_at = None
             self.interrupted = False
+            self.stop_requested = False  # set by SIGTERM (see `interruptible`)
             self.best = best
 
         def on_train_batch_end(self, batch, logs=None):
+            if self.stop_requested:
+                raise KeyboardInterrupt
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.diverged_at = f"epoch {self.epochs_done + 1}, batch {batch + 1}"
                 self.model.stop_training = True
 
+        def on_test_batch_end(self, batch, logs=None):
+            if self.stop_requested:
+                raise KeyboardInterrupt
+
         def on_epoch_end(self, epoch, logs=None):
+            if self.stop_requested:
+                raise KeyboardInterrupt
             if self.diverged_at:
                 return
             logs = logs or {}
@@ -344,10 +353,15 @@ def _monitor_class():
 
 
 @contextlib.contextmanager
-def interruptible():
-    """SIGTERM stops training like Ctrl-C (KeyboardInterrupt), so a killed job keeps what it trained."""
+def interruptible(monitor):
+    """SIGTERM stops training like Ctrl-C (KeyboardInterrupt), so a killed job keeps what it trained.
+
+    The signal is also noted on the monitor, which raises at the next batch: a KeyboardInterrupt
+    raised while Python runs a finalizer is printed and swallowed, and training would go on.
+    """
 
     def stop(signum, frame):
+        monitor.stop_requested = True
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop) if _main_thread() else None
@@ -409,7 +423,7 @@ def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.i
     started = time.perf_counter()
     if initial_epoch < plan.config["epochs"]:
         try:
-            with interruptible(), warnings.catch_warnings():
+            with interruptible(monitor), warnings.catch_warnings():
                 # A model whose weights were all fitted in `prepare` has nothing left for Adam.
                 warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
                 model.fit(
