@@ -71,6 +71,10 @@ CONFIG_RULES = {
     "num_samples": integer(1, 100),
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): the text up to t - 1: the character to predict at step t - 1 is the input at step t.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("characters",)
+
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class OneHot(keras.layers.Layer):

@@ -63,6 +63,10 @@ class BasicRNNCell(keras.layers.Layer):
         w = ops.convert_to_numpy(self.kernel)
         return {"kernel": w[: self.input_dim], "recurrent_kernel": w[self.input_dim :], "bias": ops.convert_to_numpy(self.bias)}
 
+    def diagram_spec(self):
+        """How `recipe diagram` draws this cell (the gate template and its settings)."""
+        return {"cell": "basic", "units": self.units, "activation": "tanh", "use_bias": True}
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -128,6 +132,11 @@ class LSTMCell(keras.layers.Layer):
         """The fused kernel split as Keras lays it out: kernel, recurrent_kernel, bias (NumPy)."""
         w = ops.convert_to_numpy(self.kernel)
         return {"kernel": w[: self.input_dim], "recurrent_kernel": w[self.input_dim :], "bias": ops.convert_to_numpy(self.bias)}
+
+    def diagram_spec(self):
+        """How `recipe diagram` draws this cell (the gate template and its settings)."""
+        peephole = isinstance(self, PeepholeLSTMCell)
+        return {"cell": "lstm", "units": self.units, "activation": "tanh", "use_bias": True, "forget_bias": self.forget_bias, "peephole": peephole}
 
     def get_config(self):
         return {

@@ -31,6 +31,13 @@ GATE_TITLES = {
 }
 # Series colours for line plots (colour-blind-safe, Okabe-Ito order).
 SERIES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+# Weight-matrix colours of the diagrams (DL book notation): the same letter, the same colour.
+WEIGHT_COLORS = {"U": "#0072B2", "W": "#D55E00", "V": "#009E73", "R": "#CC79A7"}
+# Diagram themes: page, ink (text and arrows), muted (captions, delay squares' outline) and node fill.
+THEMES = {
+    "light": {"page": "#ffffff", "ink": "#222222", "muted": "#6b6b6b", "fill": "#f3f4f6", "edge": "#9aa0a6"},
+    "dark": {"page": "#16181c", "ink": "#e8eaed", "muted": "#a8adb4", "fill": "#262a30", "edge": "#6b7078"},
+}
 # Diverging map for weights (one symmetric scale around zero).
 WEIGHT_CMAP = "RdBu_r"
 

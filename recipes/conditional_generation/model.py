@@ -75,6 +75,10 @@ CONFIG_RULES = {
     "num_samples": integer(1, 100),
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): <start> then the true letters.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("previous_letters",)
+
 
 def check_config(config):
     """Raise ConfigError unless min_letters <= max_letters."""

@@ -136,6 +136,17 @@ class DeepTransitionCell(keras.layers.Layer):
         h = ops.tanh(pre)
         return h, [h]
 
+    def diagram_spec(self):
+        """For `recipe diagram`: a basic tanh cell whose transition is an MLP of `depth` layers."""
+        return {
+            "cell": "deep_transition",
+            "units": self.units,
+            "activation": "tanh",
+            "use_bias": True,
+            "depth": self.depth,
+            "shortcut": self.shortcut,
+        }
+
     def get_config(self):
         return {**super().get_config(), "units": self.units, "depth": self.depth, "shortcut": self.shortcut}
 

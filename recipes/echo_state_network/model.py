@@ -97,6 +97,10 @@ CONFIG_RULES = {
     "free_run_steps": integer(0, 100_000),  # 0: no free-running generation
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): s_t is the value predicted at step t - 1 (with horizon 1).
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("series",)
+
 # Mackey-Glass Runge-Kutta steps (a Python loop) and ridge design values (float64) a run may need.
 MAX_INTEGRATION_STEPS = 2_000_000
 MAX_READOUT_VALUES = 100_000_000
@@ -210,6 +214,10 @@ class ReservoirCell(keras.layers.Layer):
         candidate = ops.tanh(ops.matmul(inputs, self.input_kernel) + ops.matmul(h_prev, self.recurrent_kernel) + self.bias)
         h = (1.0 - self.leak_rate) * h_prev + self.leak_rate * candidate
         return h, [h]
+
+    def diagram_spec(self):
+        """For `recipe diagram`: a leaky tanh cell whose weights are fixed (never trained)."""
+        return {"cell": "leaky", "units": self.units, "activation": "tanh", "use_bias": True, "leak_rate": self.leak_rate, "trainable": False}
 
     def get_config(self):
         return {

@@ -78,6 +78,10 @@ CONFIG_RULES = {
     "num_test": integer(1, 1_000_000),
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): the one-hot true y_{t-1}.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("previous_output",)
+
 # Most input values (sequences x steps x (1 + output_levels)) one split may hold: 400 MB of float32.
 MAX_SPLIT_VALUES = 100_000_000
 

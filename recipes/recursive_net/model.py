@@ -139,6 +139,11 @@ class TreeComposer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0], self.num_nodes, self.units)
 
+    def diagram_spec(self):
+        """For `recipe diagram`: one composition shared over the nodes of a tree (DL book fig. 10.14)."""
+        # Of [tokens, left, right], only the tokens are data; left and right give the tree's shape.
+        return {"kind": "recursive", "units": self.units, "data_inputs": (0,)}
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -160,6 +165,10 @@ class PickNode(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0], input_shape[0][2])
+
+    def diagram_spec(self):
+        """For `recipe diagram`: the tree's one output is read at its root."""
+        return {"kind": "reduce", "label": "root"}
 
 
 def build_model(config):

@@ -65,6 +65,10 @@ CONFIG_RULES = {
     "beam_width": integer(1, 32),
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): <start> then the true answer characters.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("decoder_input",)
+
 
 def check_config(config):
     """Raise ConfigError unless the operand range has enough unique questions for the splits.

@@ -77,6 +77,10 @@ CONFIG_RULES = {
     "beam_width": integer(1, 32),
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): <start> then the true output digits.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("decoder_input",)
+
 # Most tokens (strings x padded length) one split may hold: 600 MB of int32 sources, inputs and targets.
 MAX_SPLIT_TOKENS = 50_000_000
 
@@ -158,6 +162,20 @@ class AttentionDecoder(keras.layers.Layer):
         contexts = ops.transpose(per_step[num_states], (1, 0, 2))
         weights = ops.transpose(per_step[num_states + 1], (1, 0, 2))
         return [ops.concatenate([hidden, contexts], axis=-1), weights, *final[:num_states]]
+
+    def diagram_spec(self):
+        """For `recipe diagram`: a recurrent decoder, its call arguments' roles and its outputs' roles."""
+        return {
+            "kind": "recurrent",
+            "cell": self.cell,
+            "arguments": {
+                "inputs": "step",
+                "annotations": "attention" if self.use_attention else None,
+                "summary": None if self.use_attention else "context",
+                "initial_state": "initial_state",
+            },
+            "outputs": ("sequence_with_context", "attention_weights", "final_states"),
+        }
 
     def compute_mask(self, inputs, previous_mask):
         # The outputs and weights follow the decoder steps; the states have no time axis.

@@ -93,6 +93,10 @@ CONFIG_RULES = {
     "continuation_steps": integer(1, 10_000),
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): its sample channel is the true previous value wherever the "given" flag is 1.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("sample_and_given",)
+
 # Most samples (curves x steps) one split may hold: about 240 MB of float32 inputs and targets.
 MAX_SPLIT_SAMPLES = 20_000_000
 
@@ -147,6 +151,10 @@ class ClosedLoopCell(keras.layers.Layer):
             new_states = [new_states]
         y = self.readout(h)  # (batch, 1)
         return y, [*new_states, y]
+
+    def diagram_spec(self):
+        """For `recipe diagram`: the wrapped cell, plus a readout whose output is fed back as the next input."""
+        return {"wraps": self.cell, "readout": self.readout, "output_feedback": True}
 
     @property
     def cells(self):

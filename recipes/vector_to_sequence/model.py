@@ -80,6 +80,10 @@ CONFIG_RULES = {
     "num_augmented_copies": integer(0, 1000),
     "noise_std": number(0, 10),  # in units of the 0..1 pixel range
 }
+
+# Inputs that carry the targets shifted by one step in training (teacher forcing): <start> then the true letters.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("previous_letters",)
 # Cells whose state is a pair (h, c): the image sets both.
 LSTM_CELLS = ("lstm", "peephole_lstm", "keras_lstm")
 

@@ -102,6 +102,10 @@ CONFIG_RULES = {
     **speech.SYNTHESIS_RULES,
 }
 
+# Inputs that carry the targets shifted by one step in training (teacher forcing): the sample to predict at step t - 1 is the input at step t.
+# `recipe diagram` draws them as y(t-1) -> h(t); the smoke test checks them against the data.
+TEACHER_FORCED_INPUTS = ("mu_law_codes",)
+
 MAX_RECEPTIVE_FIELD = 32_768  # samples: 4 s at 8 kHz
 MAX_WINDOW_CODES = 100_000_000  # int32 codes in the windows of one split: 400 MB
 
@@ -199,6 +203,10 @@ class GatedResidualBlock(keras.layers.Layer):
         if self.residual:
             self.residual_conv.build(z_shape)
         self.skip_conv.build(z_shape)
+
+    def diagram_spec(self):
+        """For `recipe diagram`: a causal dilated convolution (the 1x1 convolutions add no context)."""
+        return {"kind": "convolution", "kernel_size": self.kernel_size, "dilation_rate": self.dilation_rate, "strides": 1, "padding": "causal"}
 
     def gated_unit(self, filter_and_gate):
         """tanh(filter half) ⊙ sigmoid(gate half): (..., 2R) -> (..., R)."""
