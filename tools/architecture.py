@@ -447,7 +447,7 @@ class _Walk:
         chain.info.update(return_sequences=True)
         if "attention" in by_role:
             attention = self.arch.add(Part(self.new_id("c"), "attention", "c", layer.name, {}))
-            for (pid, port), _ in by_role["attention"].items():
+            for pid, _port in by_role["attention"]:
                 self.arch.link(pid, attention.id, "attention")
             self.arch.link(chain.id, attention.id, "query")
             self.arch.link(attention.id, chain.id, "attended", chain=chain.id)
@@ -479,7 +479,7 @@ class _Walk:
         inputs = _tensors(list(data.values()))
         if "data_inputs" in spec:  # the others give the tree's shape (child positions), not data
             inputs = [inputs[index] for index in spec["data_inputs"]]
-        for (pid, port), _ in self.union(inputs).items():
+        for pid, _port in self.union(inputs):
             self.arch.link(pid, tree.id, "step", chain=tree.id)
         self.arch.link(tree.id, tree.id, "children", chain=tree.id)
         for tensor in outputs:
