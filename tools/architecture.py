@@ -633,6 +633,9 @@ def derive(model, teacher_forced=()):
             f"TEACHER_FORCED_INPUTS names {unknown[0]!r}, which is not an input of '{model.name}' (inputs: {', '.join(sorted(names))})."
         )
     arch = _Walk(model, teacher_forced).run()
+    for part in arch.of_kind("input"):  # inputs that only give structure (a tree's child positions)
+        if not arch.links_from(part.id):
+            del arch.parts[part.id]
     _name_chains(arch)
     return arch
 

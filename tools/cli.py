@@ -1,4 +1,4 @@
-"""`recipe`: list, show, run, plot, weights, compare, transcribe and validate the recipes.
+"""`recipe`: list, show, run, plot, diagram, atlas, weights, compare, transcribe and validate the recipes.
 
 Thin wrappers over functions in tools/ (tests call those directly). `list`, `show` and
 `validate`'s catalog checks never import TensorFlow or Keras. Exit codes: 0 ok, 1 the
@@ -22,6 +22,9 @@ EXAMPLES = """examples:
   recipe run memory_task --brief       the checked few-minute run
   recipe run char_rnn --set units=128 --epochs 3
   recipe plot char_rnn --format png    computation graph for a blog post
+  recipe diagram memory_task --view unrolled      the book's figure, unrolled over time
+  recipe diagram seq2seq_attention --view cell --theme dark
+  recipe atlas                         every recurrent architecture on one sheet
   recipe weights runs/memory_task-...  per-gate weight figures of a trained run
   recipe transcribe runs/deepspeech2_ctc-... me.wav   speech to text with a trained recognizer
 """
@@ -132,23 +135,55 @@ def cmd_plot(args):
     return 0
 
 
-def cmd_weights(args):
-    from tools import runner, weights
+def run_or_recipe(target, sets):
+    """(recipe id, model, run directory or None) for an ID|RUN_DIR argument: a finished run, or an untrained model."""
+    from tools import runner
 
-    target = Path(args.target)
-    if target.is_dir():
-        if args.set:
+    path = Path(target)
+    if path.is_dir():
+        if sets:
             raise errors.UsageError("--set applies to a recipe id (an untrained model); a run directory keeps its own config. Drop --set.")
-        _, _, model = runner.load_run(target)
-        out = Path(args.out) if args.out else target / "weights"
-    else:
-        if "/" in args.target or os.sep in args.target or target.exists():
-            raise errors.not_a_run_dir(args.target, "no such directory" if not target.exists() else "not a directory")
-        _, model = runner.build_untrained(args.target, sets=args.set)
-        out = Path(args.out) if args.out else Path(f"{args.target}_weights")
+        recipe_id, _, model = runner.load_run(path)
+        return recipe_id, model, path
+    if "/" in target or os.sep in target or path.exists():
+        raise errors.not_a_run_dir(target, "no such directory" if not path.exists() else "not a directory")
+    _, model = runner.build_untrained(target, sets=sets)
+    return target, model, None
+
+
+def cmd_diagram(args):
+    from tools import diagram, graph
+    from tools.paths import output_file
+
+    diagram.check_steps(args.steps)
+    if args.out:
+        output_file(args.out, force=args.force)  # an existing file is the first thing to say
+    fmt = graph.output_format(args.out, args.format)
+    recipe_id, model, run_dir = run_or_recipe(args.target, args.set)
+    default = (run_dir / f"diagram_{args.view}.{fmt}") if run_dir else Path(f"{recipe_id}_{args.view}.{fmt}")
+    path = output_file(args.out or default, force=args.force)
+    print(diagram.write_view(recipe_id, model, args.view, path, fmt, args.theme, args.steps, args.layer, args.show_masks))
+    return 0
+
+
+def cmd_atlas(args):
+    from tools import atlas, graph
+    from tools.paths import output_file
+
+    fmt = graph.output_format(args.out, args.format)
+    path = output_file(args.out or f"atlas.{fmt}", force=args.force)
+    print(atlas.write_atlas(path, theme=args.theme))
+    return 0
+
+
+def cmd_weights(args):
+    from tools import weights
+
+    recipe_id, model, run_dir = run_or_recipe(args.target, args.set)
+    out = Path(args.out) if args.out else (run_dir / "weights" if run_dir else Path(f"{recipe_id}_weights"))
     figures = weights.weight_figures(model, out, force=args.force)
-    if not target.is_dir():
-        print(f"untrained {args.target} (DEFAULT_CONFIG initialisation); pass a run directory for trained weights")
+    if run_dir is None:
+        print(f"untrained {recipe_id} (DEFAULT_CONFIG initialisation); pass a run directory for trained weights")
     for path, summary in figures:
         print(f"{path}\n  {summary}")
     return 0
@@ -231,6 +266,26 @@ def build_parser():
     p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top-to-bottom or left-to-right")
     add_set(p)
     p.set_defaults(func=cmd_plot)
+
+    p = verbs.add_parser("diagram", help="the Deep Learning book's circuit, unrolled and cell figures, derived from the model")
+    p.add_argument("target", metavar="ID|RUN_DIR")
+    p.add_argument("--view", choices=["circuit", "unrolled", "cell", "layers"], default="circuit", help="default: circuit")
+    p.add_argument("--steps", type=int, default=3, help="time steps of the unrolled view (2-8, default 3)")
+    p.add_argument("--layer", help="the recurrent layer of the cell view (default: the first)")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], help="default: from --out's suffix, else svg")
+    p.add_argument("--theme", choices=["light", "dark"], default="light")
+    p.add_argument("--out", help="file to write (default <id>_<view>.<format>, or RUN_DIR/diagram_<view>.<format>)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--show-masks", action="store_true", help="layers view: keep Keras' mask nodes (not_equal)")
+    add_set(p)
+    p.set_defaults(func=cmd_diagram)
+
+    p = verbs.add_parser("atlas", help="every recurrent architecture's circuit diagram on one sheet, with its statements")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], help="default: from --out's suffix, else svg")
+    p.add_argument("--theme", choices=["light", "dark"], default="light")
+    p.add_argument("--out", help="file to write (default atlas.<format>)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=cmd_atlas)
 
     p = verbs.add_parser("weights", help="weight figures, per gate for LSTM/GRU")
     p.add_argument("target", metavar="ID|RUN_DIR")
