@@ -5,22 +5,29 @@ import pytest
 
 from tools.catalog import read_catalog
 
-# recipe id -> (statements it must have, statements it must not have)
+# recipe id -> (statements it must have, statements it must not have), as the course slides attach
+# them to the book's figures (shared/BOOK-FIGURES.md); tests/test_diagram.py derives the same from the models.
 COURSE_ARCHITECTURES = {
-    # fig. 10.3: hidden-to-hidden recurrence, an output at each step
-    "sequence_labeling": ({"output_each_step", "hidden_recurrence"}, {"output_after_sequence", "output_recurrence", "encoder_decoder"}),
-    # fig. 10.4 + 10.6: recurrence only from the previous output; teacher forcing decouples the steps
+    # fig. 10.3 (slides 1, 4): hidden-to-hidden recurrence, an output at each step
+    "sequence_labeling": (
+        {"output_each_step", "hidden_recurrence"},
+        {"output_after_sequence", "output_recurrence", "encoder_decoder", "teacher_forcing"},
+    ),
+    # figs. 10.4 + 10.6 (1, 5, 11, 12): recurrence only from the previous output; teacher forcing decouples the steps
     "output_recurrence": ({"output_each_step", "output_recurrence", "teacher_forcing", "parallel_training"}, {"hidden_recurrence"}),
-    # fig. 10.5: one output after the whole sequence
-    "sequence_classifier": ({"output_after_sequence", "hidden_recurrence"}, {"output_each_step", "teacher_forcing"}),
-    # fig. 10.9: a fixed vector as context or initial state
-    "vector_to_sequence": ({"context_input", "output_each_step"}, {"bidirectional"}),
-    # fig. 10.10: input at every step plus the previous output fed back
-    "conditional_generation": ({"output_each_step", "output_recurrence", "teacher_forcing"}, {"output_after_sequence"}),
-    # fig. 10.11: summary of past and future
+    # fig. 10.5 (2, 4, 7): one output after the whole sequence, read from the final state of an encoder (reader)
+    "sequence_classifier": ({"output_after_sequence", "hidden_recurrence", "encoder"}, {"output_each_step", "teacher_forcing", "decoder"}),
+    # fig. 10.9 (3, 4, 5, 8, 11): a fixed vector as context or initial state of a decoder (writer); no input sequence
+    "vector_to_sequence": (
+        {"context_input", "hidden_recurrence", "output_recurrence", "decoder", "teacher_forcing"},
+        {"bidirectional", "output_each_step", "encoder"},
+    ),
+    # fig. 10.10 (1, 4, 5, 11): input at every step plus the previous output fed back
+    "conditional_generation": ({"output_each_step", "hidden_recurrence", "output_recurrence", "teacher_forcing"}, {"output_after_sequence"}),
+    # fig. 10.11 (1, 4, 10): summary of past and future
     "bidirectional_tagger": ({"bidirectional", "output_each_step", "hidden_recurrence"}, {"teacher_forcing"}),
-    # fig. 10.12: encoder-decoder, variable lengths
-    "seq2seq_addition": ({"encoder", "decoder", "encoder_decoder", "teacher_forcing"}, {"bidirectional"}),
+    # fig. 10.12 (3, 7, 8, 9, 11): encoder-decoder, variable lengths
+    "seq2seq_addition": ({"encoder", "decoder", "encoder_decoder", "context_input", "teacher_forcing"}, {"bidirectional", "output_each_step"}),
 }
 
 

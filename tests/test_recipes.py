@@ -28,11 +28,43 @@ def first_batch(split, size):
     return split[0][:2]
 
 
+def named_inputs(model, x):
+    """{input name: array} of a batch given as one array, a list or a dict."""
+    if isinstance(x, dict):
+        return {name: np.asarray(value) for name, value in x.items()}
+    names = [tensor._keras_history.operation.name for tensor in model.inputs]
+    return dict(zip(names, x if isinstance(x, (list, tuple)) else [x]))
+
+
+def carries_previous_targets(x, y):
+    """True when x[:, t] is a one-to-one function of y[:, t-1] wherever x is not all zero (padding,
+    or a step not given): an input fed with the targets shifted by one step (teacher forcing).
+    A shorter y is aligned with the end of x (a model that drops a warm-up, like the echo state network)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim < 2 or y.ndim < 2 or y.shape[1] < 2 or x.shape[1] < y.shape[1]:
+        return False
+    x = x.reshape(x.shape[0], x.shape[1], -1)[:, x.shape[1] - y.shape[1] + 1 :]
+    y = y.reshape(y.shape[0], y.shape[1], -1)[:, :-1]
+    xs, ys = x.reshape(-1, x.shape[2]), y.reshape(-1, y.shape[2])
+    keep = np.any(xs != 0, axis=1)
+    forward, backward = {}, {}
+    for a, b in zip(map(bytes, xs[keep]), map(bytes, ys[keep])):
+        if forward.setdefault(b, a) != a or backward.setdefault(a, b) != b:
+            return False
+    return len(forward) > 1
+
+
 @pytest.mark.parametrize("recipe_id", RECIPE_IDS)
 def test_smoke(recipe_id, tmp_path):
-    """Build, forward pass on real data, one training step, .keras round trip with equal predictions."""
+    """Build, forward pass on real data, one training step, .keras round trip with equal predictions; and
+    TEACHER_FORCED_INPUTS (what `recipe diagram` draws as y(t-1) -> h(t)) names exactly the inputs that
+    carry the shifted targets in the recipe's own training data."""
     config, data, model, demo_module = brief_setup(recipe_id)
     assert "train" in data and "validation" in data
+    x, y = first_batch(data["train"], 500)
+    shifted = {name for name, value in named_inputs(model, x).items() if carries_previous_targets(value, y)}
+    declared = set(getattr(runner.import_recipe(recipe_id)[0], "TEACHER_FORCED_INPUTS", ()))
+    assert shifted == declared, f"inputs carrying the previous targets: {sorted(shifted)}; TEACHER_FORCED_INPUTS: {sorted(declared)}"
     metric = get_entry(load_catalog(), recipe_id)["brief"]["metric"]
     assert runner.reports(runner.metric_names(model, demo_module), metric), f"the brief metric {metric} is not declared"
     x, y = first_batch(data["train"], 8)

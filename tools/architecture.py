@@ -641,12 +641,12 @@ def derive(model, teacher_forced=()):
 
 
 def _name_chains(arch):
-    """Book symbols and levels of the chains: h / g per direction, s for a decoder, a level per stacked layer."""
+    """Book symbols and levels of the chains: h / g per direction, s for an encoder-decoder's decoder, a level per stacked layer."""
     for chain in arch.chains():
-        context = arch.links_into(chain.id, "initial_state", "context", "attended")
-        if context:
+        if arch.links_into(chain.id, "initial_state", "context", "attended"):
             chain.info["decoder"] = True
-            chain.symbol = "s"
+            if _reads_an_encoder(arch, chain.id):  # fig. 10.12 writes the decoder's state s; fig. 10.9 keeps h
+                chain.symbol = "s"
     # Levels: 1 + the deepest chain a chain reads from (through merges), per group (encoder, decoder).
     level = {}
     for chain in arch.chains():
@@ -719,7 +719,8 @@ def statements(arch):
     per_step = [
         o for o in outputs if o.info.get("per_step") and not any(_writes_from_context(arch, link.source) for link in arch.links_into(o.id, "readout"))
     ]
-    result["output_each_step"] = Statement(bool(per_step), f"per-step outputs read along the input: {name(per_step)}")
+    writers = f"; {name(decoders)} writes steps of its own from a fixed vector" if decoders and not per_step else ""
+    result["output_each_step"] = Statement(bool(per_step), f"outputs at every step of the sequence read: {name(per_step)}{writers}")
     after = [o for o in outputs if o.info.get("after_sequence")]
     result["output_after_sequence"] = Statement(bool(after), f"outputs after the whole input: {name(after)}")
     context = [link for link in arch.links if link.role in ("initial_state", "context")]
@@ -777,3 +778,30 @@ def derived_properties(arch):
     """The catalog properties that hold for `arch`, and those the derivation cannot decide (with why)."""
     found = statements(arch)
     return {key for key, statement in found.items() if statement.holds}, {key: s.why for key, s in found.items() if s.holds is None}
+
+
+def property_problems(recipe_id, listed, arch):
+    """One line per disagreement between a recipe's catalog properties and what its model derives to.
+
+    Args:
+        recipe_id: catalog id (named in every line).
+        listed: the catalog's properties of the recipe.
+        arch: the derived Architecture of its model (DEFAULT_CONFIG).
+
+    Returns:
+        (problems, notes): problems make `recipe validate` fail; notes name statements that
+        cannot be derived (said, not silently skipped).
+    """
+    problems, notes = [], []
+    for key, statement in statements(arch).items():
+        if statement.holds is None:
+            notes.append(f"catalog entry '{recipe_id}': '{key}' cannot be derived from the model ({statement.why}); not checked.")
+        elif statement.holds and key not in listed:
+            problems.append(
+                f"catalog entry '{recipe_id}': the model has '{key}' ({statement.why}) but its properties do not list it. Add it to catalog.yaml."
+            )
+        elif not statement.holds and key in listed:
+            problems.append(
+                f"catalog entry '{recipe_id}': properties list '{key}' but the model does not have it ({statement.why}). Remove it from catalog.yaml."
+            )
+    return problems, notes

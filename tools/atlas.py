@@ -7,6 +7,8 @@ course slides. Under the panels, how the architectures relate, listing the recip
 build each one. Convolution-only recipes (no recurrence of any kind) are left out.
 """
 
+from pathlib import Path
+
 from tools import diagram
 
 # The course slides' numbers of the statements (shared/BOOK-FIGURES.md); the others have none.
@@ -140,7 +142,7 @@ def write_atlas(path, theme="light"):
             for line in _wrap([f"fig. {figure}: {text} ({', '.join(ids)})"], 150):
                 sheet.text(0.3, cursor, line, fontsize=10, color=colours["ink"], va="center")
                 cursor += 0.24
-        return style.save(fig, path)
+        return Path(style.save(fig, path))
 
 
 def _wrap(lines, width):

@@ -51,19 +51,19 @@ TASKS = {
 MODALITIES = ("synthetic", "time_series", "text", "image", "audio")
 # The statements a course uses to tell RNN architectures apart (Deep Learning book, ch. 10).
 PROPERTIES = {
-    "output_each_step": "output at each time step",
+    "output_each_step": "output at each time step of the sequence read",
     "output_after_sequence": "one output after the full input sequence",
     "context_input": "input serves as fixed context or initial state",
     "hidden_recurrence": "recurrent connections between hidden units",
     "output_recurrence": "recurrent connections from the previous output",
-    "encoder": "has an encoder",
-    "decoder": "has a decoder",
+    "encoder": "has an encoder (reader): a final state summarises the input",
+    "decoder": "has a decoder (writer): writes a sequence from a fixed vector",
     "encoder_decoder": "encoder-decoder (sequence to sequence)",
     "bidirectional": "summary of past and of future",
     "teacher_forcing": "trainable with teacher forcing",
     "parallel_training": "training can be parallelised over time",
     "gated_memory": "gated memory (LSTM/GRU)",
-    "convolutional_front_end": "convolutional front end",
+    "convolutional_front_end": "convolutions read the input",
     "attention": "attention over the input",
 }
 # Every recipe's DEFAULT_CONFIG has these keys, because the runner and CLI use them.

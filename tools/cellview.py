@@ -14,6 +14,7 @@ h = z ⊙ h(t-1) + (1 - z) ⊙ h̃, with `reset_after` deciding where r acts).
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from recipes.common.style import GATE_COLORS
 
@@ -203,7 +204,7 @@ def draw(diagram, path, theme="light"):
         for note in diagram.notes:
             ax.text(-0.55, y, note, fontsize=9.5, color=colours["muted"], ha="left", va="center")
             y -= 0.3
-        return style.save(fig, path)
+        return Path(style.save(fig, path))
 
 
 class _Pen:

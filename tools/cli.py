@@ -210,14 +210,22 @@ def cmd_validate(args):
     catalog = read_catalog()
     problems = validate_catalog(catalog)
     if not problems:
-        from tools import runner
+        from tools import architecture, diagram, runner
 
         for rid in catalog:
             started = time.perf_counter()
             _, model = runner.build_untrained(rid)
-            print(f"ok  {rid:<24} builds ({model.count_params():,} parameters, {time.perf_counter() - started:.1f} s)")
-        print(f"catalog ok: {len(catalog)} recipes")
-        return 0
+            found, notes = architecture.property_problems(rid, catalog[rid]["properties"], diagram.recipe_architecture(rid, model))
+            problems += found
+            for note in notes:
+                print(note, file=sys.stderr)
+            verdict = "ok " if not found else "BAD"
+            print(
+                f"{verdict} {rid:<24} builds ({model.count_params():,} parameters, {time.perf_counter() - started:.1f} s); properties {'agree with the model' if not found else 'disagree'}"
+            )
+        if not problems:
+            print(f"catalog ok: {len(catalog)} recipes, every property derived from its model")
+            return 0
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{len(problems)} problem(s) in the catalog", file=sys.stderr)

@@ -17,6 +17,7 @@ everywhere); a black square on an edge is a delay of one time step.
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tools.architecture import receptive_field
 
@@ -66,6 +67,20 @@ class Node:
     shape: str = "circle"
     width: float = 0.0
     height: float = 0.0
+    name: str = ""  # the book name when the label is not one (a merge, a block)
+
+    def book(self):
+        """The node's name in plain book notation: h2(t-1), ŷ(t), C, L(τ); what the tests compare."""
+        if self.name:
+            return self.name
+        import re
+
+        text = self.label.strip("$").replace(r"\tau", "τ")
+        text = re.sub(r"\\hat\{\\boldsymbol\{(\w)\}\}", "\\1\u0302", text)
+        text = re.sub(r"\\boldsymbol\{(\w)\}", r"\1", text)
+        import unicodedata
+
+        return unicodedata.normalize("NFC", re.sub(r"[{}_^]", "", text))
 
 
 @dataclass
@@ -92,7 +107,7 @@ class Graph:
     nodes: dict = field(default_factory=dict)
     edges: list = field(default_factory=list)
     loops: list = field(default_factory=list)  # (node id, letter, subscript, side, delay): a tree's loop has no delay
-    routes: list = field(default_factory=list)  # (points, letter, subscript, dashed, text, delay)
+    routes: list = field(default_factory=list)  # (points, letter, subscript, dashed, text, delay, source id, target id)
     texts: list = field(default_factory=list)  # (x, y, text, size, ha, colour key, bold)
     key: list = field(default_factory=list)  # (symbol mathtext, description)
 
@@ -109,14 +124,27 @@ class Graph:
         return [letter for letter in "UWVR" if letter in used]
 
     def topology(self):
-        """(node ids, {(source, target, letter)}): what the tests compare with the book's figures.
+        """(node names, {(source, target, weight letter)}) in book notation: what the tests compare with the book.
 
-        Text nodes ("…") are left out; a recurrence loop is the edge (node, node, "W"); a
-        routed feedback edge is (its first node, its last node, letter).
+        Nodes are named as the book writes them (h(t-1), y(t), C), so a teacher-forced input
+        y(t-1) and the target y(t-1) are one node, as in fig. 10.6. An edge through a "…"
+        gap (h(2) -> … -> h(τ)) is one edge; "…" stubs at the ends are left out; a
+        recurrence loop is (h, h, "W").
         """
-        drawn = {node.id for node in self.nodes.values() if node.shape != "text"}
-        edges = {(e.source, e.target, e.letter) for e in self.edges if e.source in drawn and e.target in drawn}
-        edges |= {(node, node, letter) for node, letter, *_ in self.loops}
+        nodes = self.nodes
+        drawn = {node.book() for node in nodes.values() if node.shape != "text"}
+        edges = set()
+        for e in self.edges:
+            a, b = nodes[e.source], nodes[e.target]
+            if a.shape == "text":
+                continue
+            if b.shape == "text":  # through a gap: continue to what the gap leads to
+                onward = [o for o in self.edges if o.source == b.id and nodes[o.target].shape != "text"]
+                edges |= {(a.book(), nodes[o.target].book(), e.letter) for o in onward}
+                continue
+            edges.add((a.book(), b.book(), e.letter))
+        edges |= {(nodes[node].book(), nodes[node].book(), letter) for node, letter, *_ in self.loops}
+        edges |= {(nodes[source].book(), nodes[target].book(), letter) for _, letter, *_, source, target in self.routes}
         return drawn, edges
 
 
@@ -392,11 +420,11 @@ def _node(arch, part, x, y, step=None, label=None, node_id=None):
     """The drawn node of a part (at one step, labelled `step`, in the unrolled view)."""
     node_id = node_id or part.id
     if part.kind == "conv":
-        return Node(node_id, "convolutions", x, y, "conv", "band", width=3.0, height=0.42)
+        return Node(node_id, "convolutions", x, y, "conv", "band", width=3.0, height=0.42, name="conv")
     if part.kind == "merge":
-        return Node(node_id, _merge_label(part), x, y, "merge", "circle", width=0.16)
+        return Node(node_id, _merge_label(part), x, y, "merge", "circle", width=0.16, name=f"m({step})" if step else "m")
     if part.kind == "reduce":
-        return Node(node_id, part.info["label"], x, y, "reduce", "box", width=1.7, height=0.36)
+        return Node(node_id, part.info["label"], x, y, "reduce", "box", width=1.7, height=0.36, name=part.info["label"])
     style = {"input": "input", "feedback": "input", "context": "input", "output": "output", "summary": "summary", "attention": "summary"}.get(
         part.kind, "hidden"
     )
@@ -495,9 +523,8 @@ def _add_feedback_routes(arch, graph):
             continue
         x_side = max(chain.x, output.x, target.x) + SIDE + 0.55
         points = [(output.x + RADIUS, output.y), (x_side, output.y), (x_side, target.y), (target.x + RADIUS, target.y)]
-        graph.routes.append(
-            (points, "" if fed else "R", "" if fed else weight_subscript(arch, chain_id), bool(fed), "running free" if fed else "", True)
-        )
+        letter, subscript = ("", "") if fed else ("R", weight_subscript(arch, chain_id))
+        graph.routes.append((points, letter, subscript, bool(fed), "running free" if fed else "", True, output.id, target.id))
 
 
 # --- The unrolled view. ---
@@ -850,13 +877,13 @@ def stack(graphs, gap=0.55):
         prefix = "" if number == 0 else f"{number}:"
         combined.texts.append((left, top + shift + 0.42, graph.title, 11, "left", "ink", True))
         for node in graph.nodes.values():
-            combined.add(Node(prefix + node.id, node.label, node.x, node.y + shift, node.style, node.shape, node.width, node.height))
+            combined.add(Node(prefix + node.id, node.label, node.x, node.y + shift, node.style, node.shape, node.width, node.height, node.name))
         for e in graph.edges:
             combined.edges.append(
                 Edge(prefix + e.source, prefix + e.target, e.letter, e.subscript, e.text, e.dashed, e.bend, e.delay, e.faint, e.label_at)
             )
         combined.loops += [(prefix + node, *rest) for node, *rest in graph.loops]
-        combined.routes += [([(x, y + shift) for x, y in points], *rest) for points, *rest in graph.routes]
+        combined.routes += [([(x, y + shift) for x, y in points], *rest[:-2], prefix + rest[-2], prefix + rest[-1]) for points, *rest in graph.routes]
         combined.texts += [(x, y + shift, *rest) for x, y, *rest in graph.texts]
         cursor = bottom + shift
     return combined
@@ -868,7 +895,7 @@ def paint(ax, graph, colours):
 
     renderer = _Renderer(ax, colours, patches)
     for route in graph.routes:
-        renderer.route(*route)
+        renderer.route(*route[:6])
     for edge in graph.edges:
         renderer.edge(graph.nodes[edge.source], graph.nodes[edge.target], edge)
     for node_id, letter, subscript, side, delay in graph.loops:
@@ -908,7 +935,7 @@ def draw(graph, path, theme="light"):
         if graph.title:
             ax.text(left + MARGIN, top - 0.25, graph.title, fontsize=12.5, color=colours["ink"], ha="left", va="center", fontweight="bold")
         renderer.key(graph, left + MARGIN, diagram_bottom - 0.1)
-        return style.save(fig, path)
+        return Path(style.save(fig, path))
 
 
 def _plain(text):
