@@ -7,6 +7,7 @@ course slides. Under the panels, how the architectures relate, listing the recip
 build each one. Convolution-only recipes (no recurrence of any kind) are left out.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from tools import diagram
@@ -67,6 +68,45 @@ def caption(arch):
     return [f"{number} {text}" for number, text in numbered] + others
 
 
+@dataclass
+class _Panel:
+    """One recipe's circuit on the sheet: its graph, drawing bounds (inches), caption lines and place."""
+
+    recipe_id: str
+    figure: str
+    graph: object
+    bounds: tuple
+    lines: list
+    x: float = 0.0
+    y: float = 0.0
+
+    @property
+    def width(self):
+        left, right, _, _ = self.bounds
+        return max(right - left + 0.4, 3.4)
+
+    @property
+    def drawing_height(self):
+        _, _, bottom, top = self.bounds
+        return top - bottom + 0.2
+
+    @property
+    def height(self):
+        return 0.45 + self.drawing_height + 0.1 + 0.2 * len(self.lines)
+
+
+def _place(panels):
+    """Rows of panels left to right within the sheet's width; returns the height they take."""
+    x, y, row_height = 0.0, 0.0, 0.0
+    for panel in panels:
+        if x + panel.width > SHEET_WIDTH and x > 0:
+            x, y, row_height = 0.0, y + row_height + 0.45, 0.0
+        panel.x, panel.y = x, y
+        x += panel.width + 0.3
+        row_height = max(row_height, panel.height)
+    return y + row_height
+
+
 def write_atlas(path, theme="light"):
     """Draw the atlas to `path` (svg, png or pdf); returns the path."""
     import matplotlib.pyplot as plt
@@ -77,71 +117,43 @@ def write_atlas(path, theme="light"):
     panels = []
     for recipe_id, arch, figure in architectures():
         graph = diagram.circuit_graph(arch)
-        left, right, bottom, top = diagram.bounds(graph)
-        lines = _wrap(caption(arch), 44)
-        width = max(right - left + 0.4, 3.4)
-        panels.append((recipe_id, figure, graph, (left, right, bottom, top), lines, width, top - bottom + 0.55 + 0.2 * len(lines)))
-    placed, x, y, row_height = [], 0.0, 0.0, 0.0
-    for panel in panels:
-        if x + panel[5] > SHEET_WIDTH and x > 0:
-            x, y, row_height = 0.0, y + row_height + 0.45, 0.0
-        placed.append((panel, x, y))
-        x += panel[5] + 0.3
-        row_height = max(row_height, panel[6])
-    figures = {panel[1] for panel in panels}
-    relations = [(figure, text, [p[0] for p in panels if p[1] == figure]) for figure, text in RELATIONS if figure in figures]
-    relation_lines = sum(len(_wrap([f"{figure}: {text} ({', '.join(ids)})"], 150)) for figure, text, ids in relations)
-    header = 0.95
-    height = header + y + row_height + 0.6 + 0.24 * relation_lines + 0.5
+        panels.append(_Panel(recipe_id, figure, graph, diagram.bounds(graph), _wrap(caption(arch), 44)))
+    header, margin = 0.95, 0.3
+    body = _place(panels)
+    relations = [
+        (figure, text, [p.recipe_id for p in panels if p.figure == figure]) for figure, text in RELATIONS if figure in {p.figure for p in panels}
+    ]
+    relation_lines = [line for figure, text, ids in relations for line in _wrap([f"fig. {figure}: {text} ({', '.join(ids)})"], 150)]
+    width, height = SHEET_WIDTH + 2 * margin, header + body + 1.1 + 0.24 * len(relation_lines)
     with plt.rc_context(diagram.RC):
-        fig = plt.figure(figsize=(SHEET_WIDTH + 0.6, height), facecolor=colours["page"])
+        fig = plt.figure(figsize=(width, height), facecolor=colours["page"])
         sheet = fig.add_axes((0, 0, 1, 1))
-        sheet.set_xlim(0, SHEET_WIDTH + 0.6)
+        sheet.set_xlim(0, width)
         sheet.set_ylim(height, 0)  # inches from the top
         sheet.set_axis_off()
-        sheet.text(
-            0.3,
-            0.35,
-            "Recurrent architectures of the Deep Learning book, ch. 10, as built by the recipes",
-            fontsize=15,
-            fontweight="bold",
-            color=colours["ink"],
-            va="center",
-        )
-        sheet.text(
-            0.3,
-            0.68,
-            "Each circuit is derived from the recipe's Keras model; captions list the statements that hold, numbered as on the course slides.",
-            fontsize=10.5,
-            color=colours["muted"],
-            va="center",
-        )
-        for (recipe_id, figure, graph, (left, right, bottom, top), lines, width, panel_height), px, py in placed:
-            px, py = px + 0.3, py + header
-            sheet.text(px, py + 0.1, recipe_id, fontsize=12, fontweight="bold", color=colours["ink"], va="center")
-            sheet.text(px, py + 0.33, f"fig. {figure}", fontsize=9.5, color=colours["muted"], va="center")
-            drawing_height = top - bottom + 0.2
+        heading = "Recurrent architectures of the Deep Learning book, ch. 10, as built by the recipes"
+        sheet.text(margin, 0.35, heading, fontsize=15, fontweight="bold", color=colours["ink"], va="center")
+        note = "Each circuit is derived from the recipe's Keras model; captions list the statements that hold, numbered as on the course slides."
+        sheet.text(margin, 0.68, note, fontsize=10.5, color=colours["muted"], va="center")
+        for panel in panels:
+            px, py = panel.x + margin, panel.y + header
+            sheet.text(px, py + 0.1, panel.recipe_id, fontsize=12, fontweight="bold", color=colours["ink"], va="center")
+            sheet.text(px, py + 0.33, f"fig. {panel.figure}", fontsize=9.5, color=colours["muted"], va="center")
+            left, right, bottom, top = panel.bounds
+            # Axes of exactly the drawing's size in inches, so the circuit keeps the scale of `recipe diagram`.
             ax = fig.add_axes(
-                (
-                    px / (SHEET_WIDTH + 0.6),
-                    1 - (py + 0.45 + drawing_height) / height,
-                    (right - left + 0.2) / (SHEET_WIDTH + 0.6),
-                    drawing_height / height,
-                )
+                (px / width, 1 - (py + 0.45 + panel.drawing_height) / height, (right - left + 0.2) / width, panel.drawing_height / height)
             )
             ax.set_xlim(left - 0.1, right + 0.1)
             ax.set_ylim(bottom - 0.1, top + 0.1)
             ax.set_axis_off()
-            diagram.paint(ax, graph, colours)
-            for number, line in enumerate(lines):
-                sheet.text(px, py + 0.55 + drawing_height + 0.2 * number, line, fontsize=9, color=colours["muted"], va="center")
-        cursor = header + y + row_height + 0.5
-        sheet.text(0.3, cursor, "How they relate", fontsize=12, fontweight="bold", color=colours["ink"], va="center")
-        cursor += 0.3
-        for figure, text, ids in relations:
-            for line in _wrap([f"fig. {figure}: {text} ({', '.join(ids)})"], 150):
-                sheet.text(0.3, cursor, line, fontsize=10, color=colours["ink"], va="center")
-                cursor += 0.24
+            diagram.paint(ax, panel.graph, colours)
+            for number, line in enumerate(panel.lines):
+                sheet.text(px, py + 0.55 + panel.drawing_height + 0.2 * number, line, fontsize=9, color=colours["muted"], va="center")
+        cursor = header + body + 0.5
+        sheet.text(margin, cursor, "How they relate", fontsize=12, fontweight="bold", color=colours["ink"], va="center")
+        for number, line in enumerate(relation_lines, start=1):
+            sheet.text(margin, cursor + 0.06 + 0.24 * number, line, fontsize=10, color=colours["ink"], va="center")
         return Path(style.save(fig, path))
 
 

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recipes.common.style import THEMES
 from tools.architecture import receptive_field
 
 # Geometry in inches (the axes span the figure: 1 data unit = 1 inch = 72 pt).
@@ -32,26 +33,6 @@ SMALL = 9.5  # key, notes
 PAIR = 0.75  # half the distance between a Bidirectional layer's two chains (circuit)
 SIDE = 0.9  # distance from a chain to its output-feedback route (circuit)
 
-THEMES = {
-    "light": {
-        "page": "#ffffff",
-        "ink": "#1f2328",
-        "muted": "#59636e",
-        "edge": "#59636e",
-        "fill": {"input": "#ffffff", "hidden": "#e8eef6", "output": "#f5efe3", "loss": "#f9e6e6", "target": "#ffffff", "summary": "#ece8f5"},
-        "band": "#eceff3",
-        "weights": {"U": "#0072B2", "W": "#D55E00", "V": "#009E73", "R": "#CC79A7"},
-    },
-    "dark": {
-        "page": "#16181c",
-        "ink": "#e6e8eb",
-        "muted": "#a3acb6",
-        "edge": "#a3acb6",
-        "fill": {"input": "#16181c", "hidden": "#22304a", "output": "#3b3222", "loss": "#43262a", "target": "#16181c", "summary": "#2f2946"},
-        "band": "#262b33",
-        "weights": {"U": "#56B4E9", "W": "#F58C4C", "V": "#3CC79B", "R": "#E39AC8"},
-    },
-}
 LETTER_MEANING = {"U": "input → hidden", "W": "hidden → hidden", "V": "hidden → output", "R": "output → hidden"}
 
 
@@ -473,7 +454,10 @@ def _circuit_edge(arch, graph, link, positions):
     letter, subscript, text, bend = _edge_style(arch, link)
     (x0, y0), (x1, y1) = positions[link.source], positions[link.target]
     if abs(y1 - y0) > 1.5 * ROW and abs(x1 - x0) < 0.05:
-        bend = 0.4  # past a node on the way: bend around it
+        # A skip past a node on the way bends around it on the left, clear of the loops on the right;
+        # skips from below (inputs) and to above (outputs) bulge by different amounts, so they do not meet.
+        rows = abs(y1 - y0) / ROW
+        bend = -(0.22 + 0.06 * rows) if arch.parts[link.source].kind in ("input", "feedback") else -(0.5 + 0.1 * rows)
     if link.role == "summary" and arch.parts[link.source].info.get("direction") == "backward":
         bend = -0.35  # dips under the backward chain's loop on its right
     graph.edge(link.source, link.target, letter, subscript, text, bend=bend, label_at=_label_position(link))
@@ -828,12 +812,15 @@ def _tree_graph(arch, graph, leaves):
         graph.edge(f"x@{k}", f"{tree.id}@{k}", "U")
     below = f"{tree.id}@1"
     for depth in range(1, leaves):
-        node_id = f"{tree.id}@n{depth}"
+        # Inner node over leaves 1..depth+1, read from its two children and its own token (the operator).
+        node_id, span = f"{tree.id}@n{depth}", f"1:{depth + 1}"
         left = graph.nodes[below]
         right = graph.nodes[f"{tree.id}@{depth + 1}"]
-        graph.add(Node(node_id, vector("h", level=f"n{depth}"), (left.x + right.x) / 2 + 0.2 * depth, ROW * (1 + depth), "hidden"))
+        node = graph.add(Node(node_id, vector("h", span), (left.x + right.x) / 2 + 0.2 * depth, ROW * (1 + depth), "hidden"))
+        graph.add(Node(f"x@n{depth}", vector("x", span), node.x + 0.95, node.y - 0.5 * ROW, "input"))
         graph.edge(below, node_id, "W")
         graph.edge(right.id, node_id, "W")
+        graph.edge(f"x@n{depth}", node_id, "U")
         below = node_id
     root = graph.nodes[below]
     output = arch.of_kind("output")[0]
@@ -857,6 +844,11 @@ def bounds(graph):
     for points, *_ in graph.routes:
         xs += [p[0] + 0.45 for p in points]
         ys += [p[1] for p in points]
+    for edge in graph.edges:  # a bent edge reaches half way to its control point, and its label a little further
+        if edge.bend:
+            a, b = graph.nodes[edge.source], graph.nodes[edge.target]
+            xs.append((a.x + b.x) / 2 + edge.bend * (b.y - a.y) * 0.5 - 0.25)
+            xs.append((a.x + b.x) / 2 + edge.bend * (b.y - a.y) * 0.5 + 0.25)
     for x, y, text, size, ha, *_ in graph.texts:
         width = len(_plain(text)) * size / 130
         xs += [x, x + width if ha == "left" else x]

@@ -31,12 +31,28 @@ GATE_TITLES = {
 }
 # Series colours for line plots (colour-blind-safe, Okabe-Ito order).
 SERIES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-# Weight-matrix colours of the diagrams (DL book notation): the same letter, the same colour.
-WEIGHT_COLORS = {"U": "#0072B2", "W": "#D55E00", "V": "#009E73", "R": "#CC79A7"}
-# Diagram themes: page, ink (text and arrows), muted (captions, delay squares' outline) and node fill.
+# Themes of the book-notation diagrams (`recipe diagram`, `recipe atlas`): page, text, node fills per
+# role, and one colour per weight letter (U input-to-hidden, W hidden-to-hidden, V hidden-to-output,
+# R output-to-hidden), the same letter always in the same colour.
 THEMES = {
-    "light": {"page": "#ffffff", "ink": "#222222", "muted": "#6b6b6b", "fill": "#f3f4f6", "edge": "#9aa0a6"},
-    "dark": {"page": "#16181c", "ink": "#e8eaed", "muted": "#a8adb4", "fill": "#262a30", "edge": "#6b7078"},
+    "light": {
+        "page": "#ffffff",
+        "ink": "#1f2328",
+        "muted": "#59636e",
+        "edge": "#59636e",
+        "fill": {"input": "#ffffff", "hidden": "#e8eef6", "output": "#f5efe3", "loss": "#f9e6e6", "target": "#ffffff", "summary": "#ece8f5"},
+        "band": "#eceff3",
+        "weights": {"U": "#0072B2", "W": "#D55E00", "V": "#009E73", "R": "#CC79A7"},
+    },
+    "dark": {
+        "page": "#16181c",
+        "ink": "#e6e8eb",
+        "muted": "#a3acb6",
+        "edge": "#a3acb6",
+        "fill": {"input": "#16181c", "hidden": "#22304a", "output": "#3b3222", "loss": "#43262a", "target": "#16181c", "summary": "#2f2946"},
+        "band": "#262b33",
+        "weights": {"U": "#56B4E9", "W": "#F58C4C", "V": "#3CC79B", "R": "#E39AC8"},
+    },
 }
 # Diverging map for weights (one symmetric scale around zero).
 WEIGHT_CMAP = "RdBu_r"
