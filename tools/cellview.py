@@ -260,10 +260,15 @@ class _Pen:
         self.ax.add_patch(self.patches.Circle((x, y), 0.045, facecolor=self.c["ink"], edgecolor="none", zorder=4))
 
 
-def _inputs(pen, gate_xs, bus_y=0.6):
-    """h(t-1) from the left and x(t) from below join into one bus that feeds every gate from below."""
-    pen.line([(-0.55, bus_y), (gate_xs[-1], bus_y)], head=False)
-    pen.text(-0.62, bus_y + 0.25, r"$\boldsymbol{h}^{(t-1)}$", ha="left")
+def _inputs(pen, gate_xs, bus_y=0.6, from_top=False):
+    """h(t-1) from the left (or, for a GRU, down from its state line) and x(t) from below join into one bus
+    that feeds every gate from below."""
+    if from_top:
+        pen.dot(0.0, 2.7)
+        pen.line([(0.0, 2.7), (0.0, bus_y), (gate_xs[-1], bus_y)], head=False)
+    else:
+        pen.line([(-0.55, bus_y), (gate_xs[-1], bus_y)], head=False)
+        pen.text(-0.62, bus_y + 0.25, r"$\boldsymbol{h}^{(t-1)}$", ha="left")
     pen.line([(0.85, -0.25), (0.85, bus_y - 0.02)])
     pen.dot(0.85, bus_y)
     pen.text(0.85, -0.35, r"$\boldsymbol{x}^{(t)}$")
@@ -340,7 +345,7 @@ def _lstm(pen, diagram):
 
 def _gru(pen, diagram):
     r, z, h = diagram.gates
-    _inputs(pen, [g.x for g in diagram.gates])
+    _inputs(pen, [g.x for g in diagram.gates], from_top=True)
     for gate in diagram.gates:
         pen.gate(gate)
     top = 2.7

@@ -232,8 +232,13 @@ def _feeds_chains(arch, part):
 
 
 def _front_end_of(arch, part):
-    """The front-end block that reads input `part`, or None."""
-    return next((arch.parts[link.target] for link in arch.links_from(part.id) if _feeds_chains(arch, arch.parts[link.target])), None)
+    """The convolution block that reads input `part` as frames, or None: a front end of recurrent layers, or a
+    block with a time stride (its steps are not the input's, so the input is drawn as frames, not x(t))."""
+    for link in arch.links_from(part.id):
+        block = arch.parts[link.target]
+        if block.kind == "conv" and (_feeds_chains(arch, block) or receptive_field(block)[1] > 1):
+            return block
+    return None
 
 
 def _merge_label(part):
@@ -401,7 +406,9 @@ def _node(arch, part, x, y, step=None, label=None, node_id=None):
     """The drawn node of a part (at one step, labelled `step`, in the unrolled view)."""
     node_id = node_id or part.id
     if part.kind == "conv":
-        return Node(node_id, "convolutions", x, y, "conv", "band", width=3.0, height=0.42, name="conv")
+        label = _conv_text(part, lines=True)
+        width = max(len(line) for line in label.splitlines()) * 0.075 + 0.3
+        return Node(node_id, label, x, y, "conv", "band", width=width, height=0.3 + 0.18 * label.count("\n"), name="conv")
     if part.kind == "merge":
         return Node(node_id, _merge_label(part), x, y, "merge", "circle", width=0.16, name=f"m({step})" if step else "m")
     if part.kind == "reduce":
@@ -497,18 +504,18 @@ def _add_feedback_routes(arch, graph):
     In training y is the true previous output (teacher forcing); running free it is the
     model's own previous output, which is what the loop through the delay square shows.
     """
-    for chain_id in dict.fromkeys(link.target for link in arch.links if link.role in ("feedback", "output_feedback")):
-        chain = graph.nodes[chain_id]
-        output = next((graph.nodes[link.target] for link in arch.links_from(chain_id, "readout")), None)
-        output = output or next((graph.nodes[o.id] for o in arch.of_kind("output")), None)
-        fed = [graph.nodes[link.source] for link in arch.links_into(chain_id, "feedback")]
-        target = fed[0] if fed else chain
-        if output is None:
-            continue
-        x_side = max(chain.x, output.x, target.x) + SIDE + 0.55
+    output = next((graph.nodes[o.id] for o in arch.of_kind("output")), None)
+    if output is None:
+        return
+    closed = [chain.id for chain in arch.chains() if chain.info.get("output_feedback") and not arch.links_into(chain.id, "feedback")]
+    for target_id in [part.id for part in arch.of_kind("feedback")] + closed:
+        target = graph.nodes[target_id]
+        fed = arch.parts[target_id].kind == "feedback"
+        readers = [graph.nodes[link.target] for link in arch.links_from(target_id) if link.target in graph.nodes] if fed else [target]
+        x_side = max([output.x, target.x] + [reader.x + (reader.width / 2 if reader.shape == "band" else 0) for reader in readers]) + SIDE + 0.55
         points = [(output.x + RADIUS, output.y), (x_side, output.y), (x_side, target.y), (target.x + RADIUS, target.y)]
-        letter, subscript = ("", "") if fed else ("R", weight_subscript(arch, chain_id))
-        graph.routes.append((points, letter, subscript, bool(fed), "running free" if fed else "", True, output.id, target.id))
+        letter, subscript = ("", "") if fed else ("R", weight_subscript(arch, target_id))
+        graph.routes.append((points, letter, subscript, fed, "running free" if fed else "", True, output.id, target.id))
 
 
 # --- The unrolled view. ---
@@ -708,8 +715,8 @@ def _unrolled_edges(arch, graph, group, columns, free):
                     # Into a backward chain the edge crosses the forward chain's row: label it past that row.
                     at = 0.78 if target.info.get("direction") == "backward" else 0.5
                     graph.edge(a, b, letter, subscript, text, bend=bend, label_at=at)
-            if free and link.role == "feedback":
-                _free_running(arch, graph, source, target, count)
+            if free and source.kind == "feedback":
+                _free_running(arch, graph, source, count)
         elif link.role == "output_feedback":
             if free and not arch.links_into(target.id, "feedback"):  # else drawn as o(t-1) -> ŷ(t-1) -> h(t)
                 for index in range(2, count + 1):
@@ -723,8 +730,11 @@ def _unrolled_edges(arch, graph, group, columns, free):
             index = 1 if source.info.get("direction") == "backward" else columns.count[group[source.id]]
             graph.edge(f"{source.id}@{index}", target.id, bend=0.25 if index == 1 and columns.count[group[source.id]] > 1 else 0.0)
         elif link.role == "pool":
+            if source.id in nodes:  # a convolution band is drawn once: one edge from it
+                graph.edge(source.id, target.id)
             for index in range(1, columns.count[group[source.id]] + 1):
-                graph.edge(f"{source.id}@{index}", target.id, faint=True)
+                if f"{source.id}@{index}" in nodes:
+                    graph.edge(f"{source.id}@{index}", target.id, faint=True)
         elif link.role == "attention":
             for j in range(1, count + 1):
                 for i in range(1, columns.count[group[source.id]] + 1):
@@ -748,13 +758,15 @@ def _bend_past_nodes(graph):
             edge.bend = (0.22 + 0.06 * span) * (1 if a.y < b.y else -1) * (1 if a.style == "input" else -1)
 
 
-def _free_running(arch, graph, feedback, chain, count):
+def _free_running(arch, graph, feedback, count):
     """ŷ(t-1) is the model's own previous output: o(t-1) -> ŷ(t-1), dashed (argmax or sample)."""
     output = next((o for o in arch.of_kind("output") if f"{o.id}@1" in graph.nodes), None)
     if output is None:
         return
     for index in range(2, count + 1):
-        graph.edge(f"{output.id}@{index - 1}", f"{feedback.id}@{index}", dashed=True, text="")
+        edge = (f"{output.id}@{index - 1}", f"{feedback.id}@{index}")
+        if edge not in {(e.source, e.target) for e in graph.edges}:
+            graph.edge(*edge, dashed=True)
 
 
 def _unrolled_loss(arch, graph, group, columns):

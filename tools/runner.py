@@ -8,6 +8,10 @@ A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds i
               check_config(config)            optional: checks that tie keys together
               build_model(config)             -> a compiled keras.Model; builds only (no data, no prints)
               prepare(model, data, config)    optional: work on the data before fit (a closed-form readout)
+              TEACHER_FORCED_INPUTS           names of the inputs that carry the targets shifted by one step
+                                              (checked against the data by the smoke test; drawn as y(t-1) -> h(t))
+              diagram_spec()                  on a custom cell or recurrent layer: how `recipe diagram` reads it
+                                              (protocol in tools/architecture.py); Keras' own layers need none
     data.py   load_data(config) -> {"train", "validation", optional "test"}: (x, y) arrays or PyDatasets
     demo.py   optional: METRICS (names evaluate returns); evaluate(model, data, config) -> {name: float};
               demo(model, data, config, out_dir) -> [written files]; for speech recognizers
