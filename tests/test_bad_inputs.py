@@ -126,6 +126,9 @@ CASES = {
         (["weights", "{RUN}", "--out", "{ODD}/afile.txt"], 2, "is a file"),
         (["weights", "{RUN}", "--set", "units=8"], 2, "Drop --set"),
         (["compare", RECIPE, "--grid", "units=8", "--out", "{ODD}/compare"], 2, "already exists"),
+        (["diagram", RECIPE, "--out", "{RUN}/loss.png"], 2, "already exists"),
+        (["diagram", "{RUN}", "--set", "units=8"], 2, "Drop --set"),
+        (["atlas", "--out", "{RUN}/loss.png"], 2, "already exists"),
     ],
     "unwritable": [
         (["plot", RECIPE, "--out", "{ODD}/afile.txt/graph.svg"], 2, "Cannot write"),
@@ -145,6 +148,9 @@ CASES = {
         (["weights", "{ODD}/badjson"], 2, "no readable run.json"),
         (["weights", "{ODD}/listjson"], 2, "not a run's record"),
         (["weights", "{ODD}/nomodel"], 2, "model.keras is missing"),
+        (["diagram", "{ODD}/corrupt"], 2, "corrupt or incomplete"),
+        (["diagram", "{ODD}/running", "--view", "cell"], 2, "--resume"),
+        (["diagram", "{ODD}/missing"], 2, "no such directory"),
         (["transcribe", "{RUN}", "{ODD}/afile.txt"], 2, "does not transcribe speech"),
         (["transcribe", "{ODD}/corrupt", "{ODD}/afile.txt"], 2, "does not transcribe speech"),
     ],
@@ -252,3 +258,12 @@ def test_weights_force_replaces_only_when_asked(finished_run, capfd):
     assert cli.main(["weights", str(finished_run)]) == 2
     assert cli.main(["weights", str(finished_run), "--force"]) == 0
     assert sorted((finished_run / "weights").iterdir()) == figures
+
+
+def test_diagram_of_a_run_directory(finished_run, tmp_path):
+    """A trained run draws like its recipe: the architecture, not the weights, makes the figure."""
+    for view in ("circuit", "unrolled", "cell", "layers"):
+        assert cli.main(["diagram", str(finished_run), "--view", view, "--out", str(tmp_path / f"{view}.svg")]) == 0
+        assert (tmp_path / f"{view}.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert cli.main(["diagram", RECIPE, "--set", "num_train=64", "--out", str(tmp_path / "untrained.svg")]) == 0
+    assert (tmp_path / "untrained.svg").read_bytes() == (tmp_path / "circuit.svg").read_bytes()

@@ -277,6 +277,13 @@ def _inputs(pen, gate_xs, bus_y=0.6, from_top=False):
         pen.line([(x, bus_y), (x, 1.35 - 0.23)])
 
 
+def _state_in(pen, symbol, gate_x, top):
+    """The state line entering on the top left, up to the x where the gate at `gate_x` scales it."""
+    pen.line([(-0.55, top), (gate_x - 0.16, top)], head=False)
+    pen.text(-0.62, top + 0.25, rf"$\boldsymbol{{{symbol}}}^{{(t-1)}}$", ha="left")
+    pen.op(gate_x, top, r"$\times$")
+
+
 def _basic(pen, diagram):
     gate = diagram.gates[0]
     _inputs(pen, [gate.x])
@@ -310,9 +317,7 @@ def _lstm(pen, diagram):
         pen.gate(gate)
     top = 2.7
     # The cell state's path (the constant error carousel): c(t-1) -> x f -> + i*c~ -> c(t).
-    pen.line([(-0.55, top), (f.x - 0.16, top)], head=False)
-    pen.text(-0.62, top + 0.25, r"$\boldsymbol{c}^{(t-1)}$", ha="left")
-    pen.op(f.x, top, r"$\times$")
+    _state_in(pen, "c", f.x, top)
     pen.line([(f.x, f.y + 0.22), (f.x, top - 0.16)], GATE_COLORS["f"])
     pen.line([(f.x + 0.16, top), (c.x - 0.16, top)])
     pen.op(c.x, top, "$+$")
@@ -333,13 +338,10 @@ def _lstm(pen, diagram):
     pen.line([(o.x + 0.31, o.y), (tanh_x - 0.16, 1.35)], GATE_COLORS["o"])
     pen.line([(tanh_x + 0.16, 1.35), (5.9, 1.35)])
     pen.text(6.0, 1.6, r"$\boldsymbol{h}^{(t)}$", ha="left")
-    if diagram.peepholes:
-        for gate, source_x in ((f, 0.8), (i, 0.8), (o, tanh_x)):
-            pen.line(
-                [(source_x if gate is not o else tanh_x - 0.25, top - 0.05 if gate is not o else top - 0.1), (gate.x - 0.2, gate.y + 0.23)],
-                pen.c["muted"],
-                dashed=True,
-            )
+    if diagram.peepholes:  # f and i read c(t-1), o reads the new c(t)
+        taps = {"f": (0.8, top - 0.05), "i": (0.8, top - 0.05), "o": (tanh_x - 0.25, top - 0.1)}
+        for gate in (f, i, o):
+            pen.line([taps[gate.letter], (gate.x - 0.2, gate.y + 0.23)], pen.c["muted"], dashed=True)
         pen.text(0.55, 2.35, "peepholes", size=9, colour=pen.c["muted"])
 
 
@@ -349,10 +351,8 @@ def _gru(pen, diagram):
     for gate in diagram.gates:
         pen.gate(gate)
     top = 2.7
-    pen.line([(-0.55, top), (z.x - 0.16, top)], head=False)
-    pen.text(-0.62, top + 0.25, r"$\boldsymbol{h}^{(t-1)}$", ha="left")
     # h(t) = z * h(t-1) + (1 - z) * h~
-    pen.op(z.x, top, r"$\times$")
+    _state_in(pen, "h", z.x, top)
     pen.line([(z.x, z.y + 0.22), (z.x, top - 0.16)], GATE_COLORS["z"])
     pen.line([(z.x + 0.16, top), (4.6, top)])
     pen.op(4.6 + 0.16, top, "$+$")

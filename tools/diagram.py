@@ -561,7 +561,7 @@ def _columns(arch, group, steps):
     for chain in arch.chains():  # a Bidirectional layer's two chains side by side: x reaches g past h, not through it
         if chain.info.get("bidirectional"):
             offset[chain.id] = 0.34 * (-1 if chain.info.get("direction") == "forward" else 1)
-            crowd = max(crowd, 2)
+            crowd = max(crowd, 1.45)
     width = COLUMN + 0.45 * (crowd - 1)
     cursor = 0.0
     for name in groups:
@@ -923,12 +923,14 @@ def draw(graph, path, theme="light"):
     colours = THEMES[theme]
     left, right, low, high = bounds(graph)
     left, right = left - MARGIN, right + MARGIN
-    key_width = max((len(_plain(text)) * 0.068 + 0.55 for _, text in graph.key), default=0.0)
+    # Text under and above a wide figure grows with it, so it stays readable when the figure is shown 720 px wide.
+    scale = max(1.0, (right - left) / 7.2)
+    key_width = max((len(_plain(text)) * 0.068 * scale + 0.55 * scale for _, text in graph.key), default=0.0)
     right = max(right, left + key_width + 2 * MARGIN, left + 3.6)
     diagram_bottom = low - MARGIN
     key_lines = len(graph.key) + (1 if graph.letters() else 0)
-    bottom = diagram_bottom - key_lines * 0.24 - (0.25 if key_lines else 0)
-    top = high + MARGIN + (0.5 if graph.title else 0)
+    bottom = diagram_bottom - (key_lines * 0.24 + (0.25 if key_lines else 0)) * scale
+    top = high + MARGIN + (0.5 * scale if graph.title else 0)
     with plt.rc_context(RC):
         fig = plt.figure(figsize=(right - left, top - bottom), facecolor=colours["page"])
         ax = fig.add_axes((0, 0, 1, 1))
@@ -937,8 +939,10 @@ def draw(graph, path, theme="light"):
         ax.set_axis_off()
         renderer = paint(ax, graph, colours)
         if graph.title:
-            ax.text(left + MARGIN, top - 0.25, graph.title, fontsize=12.5, color=colours["ink"], ha="left", va="center", fontweight="bold")
-        renderer.key(graph, left + MARGIN, diagram_bottom - 0.1)
+            ax.text(
+                left + MARGIN, top - 0.25 * scale, graph.title, fontsize=12.5 * scale, color=colours["ink"], ha="left", va="center", fontweight="bold"
+            )
+        renderer.key(graph, left + MARGIN, diagram_bottom - 0.1 * scale, scale)
         return Path(style.save(fig, path))
 
 
@@ -1086,22 +1090,23 @@ class _Renderer:
         if text:
             self.label((xa + xb) / 2 + 0.12, (ya + yb) / 2 - 0.3, "", "", text)
 
-    def key(self, graph, x, y):
+    def key(self, graph, x, y, scale=1.0):
         """The key under the figure: what each symbol is in this model, and the weight letters."""
         c = self.colours
+        small = SMALL * scale
         for symbol, text in graph.key:
-            self.ax.text(x + 0.2, y, symbol, fontsize=SMALL + 2, color=c["ink"], ha="center", va="center")
-            self.ax.text(x + 0.45, y, text, fontsize=SMALL, color=c["muted"], ha="left", va="center")
-            y -= 0.24
+            self.ax.text(x + 0.2 * scale, y, symbol, fontsize=small + 2, color=c["ink"], ha="center", va="center")
+            self.ax.text(x + 0.45 * scale, y, text, fontsize=small, color=c["muted"], ha="left", va="center")
+            y -= 0.24 * scale
         letters = graph.letters()
         cursor = x + 0.1
         for letter in letters:
-            self.ax.text(cursor, y, rf"$\boldsymbol{{{letter}}}$", fontsize=LABEL - 1, color=self.colour(letter), ha="left", va="center")
-            self.ax.text(cursor + 0.22, y, LETTER_MEANING[letter], fontsize=SMALL, color=c["muted"], ha="left", va="center")
-            cursor += 0.22 + len(LETTER_MEANING[letter]) * 0.07 + 0.25
+            self.ax.text(cursor, y, rf"$\boldsymbol{{{letter}}}$", fontsize=(LABEL - 1) * scale, color=self.colour(letter), ha="left", va="center")
+            self.ax.text(cursor + 0.22 * scale, y, LETTER_MEANING[letter], fontsize=small, color=c["muted"], ha="left", va="center")
+            cursor += (0.22 + len(LETTER_MEANING[letter]) * 0.07 + 0.25) * scale
         if any(loop[4] for loop in graph.loops) or any(route[5] for route in graph.routes) or any(edge.delay for edge in graph.edges):
-            self.square(cursor + 0.05, y, 0.1)
-            self.ax.text(cursor + 0.2, y, "delay of one step", fontsize=SMALL, color=c["muted"], ha="left", va="center")
+            self.square(cursor + 0.05 * scale, y, 0.1 * scale)
+            self.ax.text(cursor + 0.2 * scale, y, "delay of one step", fontsize=small, color=c["muted"], ha="left", va="center")
 
 
 # --- One view of one recipe's model, as a file (what `recipe diagram` calls). ---
