@@ -407,7 +407,7 @@ def _node(arch, part, x, y, step=None, label=None, node_id=None):
     node_id = node_id or part.id
     if part.kind == "conv":
         label = _conv_text(part, lines=True)
-        width = max(len(line) for line in label.splitlines()) * 0.075 + 0.3
+        width = max(len(line) for line in label.splitlines()) * 0.075 + 0.3  # fits the text at the band's font size
         return Node(node_id, label, x, y, "conv", "band", width=width, height=0.3 + 0.18 * label.count("\n"), name="conv")
     if part.kind == "merge":
         return Node(node_id, _merge_label(part), x, y, "merge", "circle", width=0.16, name=f"m({step})" if step else "m")
@@ -611,7 +611,6 @@ def unrolled_graph(arch, steps=3, title="", mode="train"):
         and not (p.kind == "output" and not p.info.get("per_step"))
         and not _front_end_of(arch, p)
     ]
-    last = {name: columns.count[name] for name in columns.count}
     for part in per_step:
         name = group[part.id]
         for index in range(1, columns.count[name] + 1):
@@ -624,8 +623,8 @@ def unrolled_graph(arch, steps=3, title="", mode="train"):
     for part in arch.of_kind("output"):
         if not part.info.get("per_step"):  # one output after the whole input, at τ
             name = group[part.id]
-            x = columns.x[(name, last[name])]
-            graph.add(_node(arch, part, x, row[part.id] * ROW, columns.labels[(name, last[name])], node_id=at(part, last[name])))
+            last = columns.count[name]
+            graph.add(_node(arch, part, columns.x[(name, last)], row[part.id] * ROW, columns.labels[(name, last)], node_id=at(part, last)))
     _unrolled_once_parts(arch, graph, group, row, columns)
     _unrolled_edges(arch, graph, group, columns, free)
     _bend_past_nodes(graph)
@@ -659,11 +658,8 @@ def _unrolled_once_parts(arch, graph, group, row, columns):
             graph.add(_node(arch, part, encoder_end + columns.width, row[part.id] * ROW - ROW / 2))
         elif part.kind == "conv":
             xs = [columns.x[(name, k)] for k in range(1, columns.count[name] + 1)]
-            band = _node(arch, part, (xs[0] + xs[-1]) / 2, row[part.id] * ROW)
-            band.label = _conv_text(part, lines=True)
-            band.width = max(xs[-1] - xs[0] + 2 * RADIUS + 0.5, max(len(line) for line in band.label.splitlines()) * 0.075 + 0.3)
-            band.height = 0.3 + 0.18 * band.label.count("\n")
-            graph.add(band)
+            band = graph.add(_node(arch, part, (xs[0] + xs[-1]) / 2, row[part.id] * ROW))
+            band.width = max(band.width, xs[-1] - xs[0] + 2 * RADIUS + 0.5)  # under every step it reads
             if _feeds_chains(arch, part):  # the front end's output is the recurrent layers' x
                 for k, x in enumerate(xs, start=1):
                     graph.add(Node(f"{part.id}:x@{k}", vector("x", columns.labels[(name, k)]), x, band.y + ROW, "input"))
@@ -1158,7 +1154,7 @@ def find_chain(recipe_id, arch, layer=None):
     raise UsageError(f"{recipe_id} has no recurrent layer '{layer}'.{did_you_mean(layer, names)} Its recurrent layers: {', '.join(names)}.")
 
 
-def title(recipe_id, arch, view, mode=None):
+def title(recipe_id, arch, view):
     figure = book_figure(arch)
     book = f" (Deep Learning book, fig. {figure})" if figure else ""
     name = {"circuit": "circuit diagram", "unrolled": "unrolled over time"}[view]
