@@ -253,7 +253,7 @@ def layers_dot(model, rankdir="TB", dpi=72, show_masks=False):
     """
     import pydot
 
-    (graph,) = pydot.graph_from_dot_data(model_dot(model, rankdir=rankdir, dpi=dpi))
+    (graph,) = pydot.graph_from_dot_data(_stacked_shapes(model_dot(model, rankdir=rankdir, dpi=dpi)))
     graph.set("compound", "true")  # lets an edge end at a cluster's border (lhead/ltail)
     # Rank the whole graph at once: ranked cluster by cluster, wavenet's last blocks came out
     # side by side on one rank, their edges pointing up.
@@ -282,6 +282,19 @@ def layers_dot(model, rankdir="TB", dpi=72, show_masks=False):
         for (tail, tail_cluster), (head, head_cluster) in itertools.product(tails, _block_of(blocks, target).entries):
             parent.add_edge(pydot.Edge(tail, head, **_attachment(edge.get_attributes(), tail_cluster, head_cluster)))
     return graph.to_string()
+
+
+_SHAPES_SIDE_BY_SIDE = re.compile(
+    r'<tr><td bgcolor="white"><font point-size="14">(Input shape: <b>[^<]*</b>)</font></td>'
+    r'<td bgcolor="white"><font point-size="14">(Output shape: <b>[^<]*</b>)</font></td></tr>'
+)
+
+
+def _stacked_shapes(dot):
+    """Input and output shapes one above the other rather than side by side: half as wide a box,
+    so a model with parallel branches still reads when the figure is shown 720 px wide."""
+    cell = '<tr><td bgcolor="white" colspan="2"><font point-size="14">{}</font></td></tr>'
+    return _SHAPES_SIDE_BY_SIDE.sub(lambda m: cell.format(m.group(1)) + cell.format(m.group(2)), dot)
 
 
 def _walk(graph, kind):
