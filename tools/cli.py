@@ -135,31 +135,15 @@ def cmd_plot(args):
     return 0
 
 
-def run_or_recipe(target, sets):
-    """(recipe id, model, run directory or None) for an ID|RUN_DIR argument: a finished run, or an untrained model."""
-    from tools import runner
-
-    path = Path(target)
-    if path.is_dir():
-        if sets:
-            raise errors.UsageError("--set applies to a recipe id (an untrained model); a run directory keeps its own config. Drop --set.")
-        recipe_id, _, model = runner.load_run(path)
-        return recipe_id, model, path
-    if "/" in target or os.sep in target or path.exists():
-        raise errors.not_a_run_dir(target, "no such directory" if not path.exists() else "not a directory")
-    _, model = runner.build_untrained(target, sets=sets)
-    return target, model, None
-
-
 def cmd_diagram(args):
-    from tools import diagram, graph
+    from tools import diagram, graph, runner
     from tools.paths import output_file
 
     diagram.check_steps(args.steps)
     if args.out:
         output_file(args.out, force=args.force)  # an existing file is the first thing to say
     fmt = graph.output_format(args.out, args.format)
-    recipe_id, model, run_dir = run_or_recipe(args.target, args.set)
+    recipe_id, _, model, run_dir = runner.model_of(args.target, args.set)
     default = (run_dir / f"diagram_{args.view}.{fmt}") if run_dir else Path(f"{recipe_id}_{args.view}.{fmt}")
     path = output_file(args.out or default, force=args.force)
     print(diagram.write_view(recipe_id, model, args.view, path, fmt, args.theme, args.steps, args.layer, args.show_masks))
@@ -176,10 +160,36 @@ def cmd_atlas(args):
     return 0
 
 
-def cmd_weights(args):
-    from tools import weights
+def cmd_inspect(args):
+    from tools import graph, introspect
+    from tools.paths import output_file
 
-    recipe_id, model, run_dir = run_or_recipe(args.target, args.set)
+    if args.out:
+        output_file(args.out, force=args.force)
+    fmt = graph.output_format(args.out, args.format) if args.out or args.format else "png"  # heatmaps: a picture, not vectors
+    units = introspect.parse_units(args.units)
+    introspect.check_counts(sample=args.sample, samples=args.samples, loss_steps=args.loss_steps)
+    if args.against and args.figure != "gradients":
+        raise errors.UsageError(f"--against compares models in the gradients figure only; drop it for '{args.figure}'.")
+    item = introspect.subject(args.target, args.set)
+    default = (item.run_dir / f"inspect_{args.figure}.{fmt}") if item.run_dir else Path(f"{item.recipe_id}_{args.figure}.{fmt}")
+    path = output_file(args.out or default, force=args.force)
+    if args.figure == "states":
+        written, summary = introspect.inspect_states(item, path, args.layer, args.sample, units, args.theme)
+    elif args.figure == "gradients":
+        items = [item, *(introspect.subject(other) for other in args.against)]
+        written, summary = introspect.inspect_gradients(items, path, args.layer, args.samples, args.loss_steps, args.theme)
+    else:
+        written, summary = introspect.inspect_spectrum(item, path, args.layer, args.theme)
+    print(written)
+    print(f"  {summary}")
+    return 0
+
+
+def cmd_weights(args):
+    from tools import runner, weights
+
+    recipe_id, _, model, run_dir = runner.model_of(args.target, args.set)
     out = Path(args.out) if args.out else (run_dir / "weights" if run_dir else Path(f"{recipe_id}_weights"))
     figures = weights.weight_figures(model, out, force=args.force)
     if run_dir is None:
@@ -294,6 +304,22 @@ def build_parser():
     p.add_argument("--out", help="file to write (default atlas.<format>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=cmd_atlas)
+
+    p = verbs.add_parser("inspect", help="inside a network: gate states, gradient flow through time, recurrent spectra")
+    p.add_argument("target", metavar="ID|RUN_DIR")
+    p.add_argument("figure", choices=["states", "gradients", "spectrum"])
+    p.add_argument("--layer", help="the recurrent layer (default: the first); NAME/backward for a Bidirectional's backward half")
+    p.add_argument("--sample", type=int, default=0, help="states: which test input (default 0)")
+    p.add_argument("--units", help="states: units to trace, e.g. 3,17 (default: the three that vary most)")
+    p.add_argument("--against", action="append", default=[], metavar="ID|RUN_DIR", help="gradients: another model on the same figure (repeatable)")
+    p.add_argument("--samples", type=int, default=64, help="gradients: test inputs averaged over (default 64)")
+    p.add_argument("--loss-steps", type=int, default=1, help="gradients: the loss of the last N output steps (default 1; 0 = every step)")
+    p.add_argument("--format", choices=["svg", "png", "pdf"], help="default: from --out's suffix, else png")
+    p.add_argument("--theme", choices=["light", "dark"], default="light")
+    p.add_argument("--out", help="file to write (default <id>_<figure>.<format>, or RUN_DIR/inspect_<figure>.<format>)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    add_set(p)
+    p.set_defaults(func=cmd_inspect)
 
     p = verbs.add_parser("weights", help="weight figures, per gate for LSTM/GRU")
     p.add_argument("target", metavar="ID|RUN_DIR")

@@ -698,6 +698,25 @@ def load_run(run_dir):
     return record["recipe"], config, load_model(Path(run_dir) / MODEL_FILE)
 
 
+def model_of(target, sets=()):
+    """(recipe id, config, model, run directory or None) for an ID|RUN_DIR argument: a finished run's model,
+    or the recipe's untrained build (DEFAULT_CONFIG + --set).
+
+    Raises:
+        UsageError: --set with a run directory, a path that is not a run directory, an unknown recipe.
+    """
+    path = Path(target)
+    if path.is_dir():
+        if sets:
+            raise errors.UsageError("--set applies to a recipe id (an untrained model); a run directory keeps its own config. Drop --set.")
+        recipe_id, config, model = load_run(path)
+        return recipe_id, config, model, path
+    if "/" in target or os.sep in target or path.exists():
+        raise errors.not_a_run_dir(target, "no such directory" if not path.exists() else "not a directory")
+    config, model = build_untrained(target, sets=sets)
+    return target, config, model, None
+
+
 def build_untrained(recipe_id, sets=()):
     """(config, model) built from DEFAULT_CONFIG (+ --set) without data or training: for plots and weights."""
     import keras

@@ -1,0 +1,549 @@
+"""`recipe inspect`: what happens inside a trained (or untrained) recurrent network, as figures.
+
+Figures (each one file, labelled to stand alone in a blog post, in the house style and themes):
+
+- states: gate activations, cell and hidden state of a recurrent layer over the steps of a
+  real test input (recomputed exactly from the weights, tools/states.py), as units x time
+  heatmaps with the units clustered, plus traces of chosen units; `--saturation` draws the
+  fraction of steps each gate unit spends below 0.1 and above 0.9; `--text` shades each
+  character of a text by one unit (Karpathy, Johnson & Fei-Fei 2015), and `--find FEATURE`
+  first searches the units most correlated with a simple feature of the text.
+- gradients: gradient flow through time, |dL/dh(t)| and |dh(T)/dx(t)| (tools/gradients.py).
+- spectrum: eigenvalues and singular values of the recurrent weight matrices, per gate block.
+
+Every figure works on a run directory (trained) and on a recipe id (the recipe's build,
+untrained), so a reader can put initialisation next to training.
+"""
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tools.errors import UsageError, did_you_mean
+
+FIGURES = ("states", "gradients", "spectrum")
+# Features of a text that `--find` correlates with every unit (Karpathy et al. 2015's interpretable cells).
+TEXT_FEATURES = {
+    "position_in_line": "characters since the last newline",
+    "inside_quotes": "inside a quotation (after an odd number of quote marks)",
+    "after_space": "the previous character is a space",
+    "inside_parentheses": "inside ( ) or [ ] brackets",
+    "speaker_line": "on a line that names the speaker (ends with ':')",
+    "uppercase": "an upper-case letter",
+}
+
+
+@dataclass
+class Subject:
+    """A model to look into: trained (from a run directory) or as the recipe builds it."""
+
+    recipe_id: str
+    config: dict
+    model: object
+    run_dir: object = None
+
+    @functools.cached_property
+    def data(self):
+        """The recipe's data for this config (loaded once)."""
+        from tools import runner
+
+        plan = runner.resolve(self.recipe_id, config=self.config)
+        return plan.data_module.load_data(self.config)
+
+    @property
+    def label(self):
+        return f"{self.recipe_id}, trained ({Path(self.run_dir).name})" if self.run_dir else f"{self.recipe_id}, untrained"
+
+
+def subject(target, sets=()):
+    """The Subject of an ID|RUN_DIR argument (see tools.runner.model_of)."""
+    from tools import runner
+
+    recipe_id, config, model, run_dir = runner.model_of(target, sets)
+    return Subject(recipe_id, config, model, run_dir)
+
+
+def test_batch(item, size):
+    """(x, y): the first `size` examples of the subject's test split (validation when it has none), with its config."""
+    from tools import runner
+
+    _, split = runner.evaluation_split(item.data)
+    if not isinstance(split, (tuple, list)):  # a PyDataset: its first batches
+        xs, ys = zip(*(split[index][:2] for index in range(min(len(split), 1 + size // max(1, split[0][1].shape[0])))))
+        return _take(_concat(xs), size), _take(np.concatenate(ys), size)
+    return _take(split[0], size), _take(split[1], size)
+
+
+def _take(value, size):
+    if isinstance(value, dict):
+        return {key: np.asarray(v)[:size] for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [np.asarray(v)[:size] for v in value]
+    return np.asarray(value)[:size]
+
+
+def _concat(parts):
+    if isinstance(parts[0], dict):
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    return np.concatenate(parts)
+
+
+# --- Which layer. ---
+
+
+def recurrent_layers(model):
+    """{name: (layer, cell, backwards)} of every recurrent chain in a model: a layer, or each half of a Bidirectional."""
+    import keras
+
+    found = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            found[f"{layer.name}/forward"] = (layer, layer.forward_layer.cell, False)
+            found[f"{layer.name}/backward"] = (layer, layer.backward_layer.cell, True)
+        elif isinstance(layer, keras.layers.RNN):
+            found[layer.name] = (layer, layer.cell, bool(layer.go_backwards))
+    return found
+
+
+def choose_layer(item, name=None, need=None):
+    """(name, layer, cell, backwards) of the recurrent chain `name` (default the first `need` accepts).
+
+    Raises:
+        UsageError: the model has no such layer; the message names those it has.
+    """
+    layers = recurrent_layers(item.model)
+    usable = {key: value for key, value in layers.items() if need is None or need(value[1])}
+    if not usable:
+        has = f" (its recurrent layers: {', '.join(layers)})" if layers else ""
+        raise UsageError(f"{item.recipe_id} has no recurrent layer this figure can read{has}. Try another figure, e.g. 'spectrum' or 'gradients'.")
+    if name is None:
+        key = next(iter(usable))
+        return (key, *usable[key])
+    for key, value in usable.items():
+        if name in (key, key.split("/")[0]):
+            return (key, *value)
+    raise UsageError(
+        f"{item.recipe_id} has no recurrent layer '{name}' this figure can read.{did_you_mean(name, usable)} Its layers: {', '.join(usable)}."
+    )
+
+
+# --- states ---
+
+NAMES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "o": "output gate o",
+    "z": "update gate z",
+    "r": "reset gate r",
+    "c": "cell state c",
+    "h": "hidden state h",
+}
+GATE_OF = {"i": "i", "f": "f", "o": "o", "z": "z", "r": "r", "candidate": None, "c": "c", "h": "h"}
+
+
+def layer_reads(item, layer, x, backwards=False):
+    """(sequence (batch, time, features), initial states or None) that `layer` reads for the batch x, as NumPy.
+
+    A backward chain's sequence is returned in the order the chain reads it (last step first).
+    """
+    import keras
+
+    from tools.gradients import call
+
+    reads = call(keras.Model(item.model.inputs, layer.input), x)
+    sequence, states = (reads[0], list(reads[1:]) or None) if isinstance(reads, (list, tuple)) else (reads, None)
+    sequence = np.asarray(keras.ops.convert_to_numpy(sequence))
+    states = None if states is None else [np.asarray(keras.ops.convert_to_numpy(s)) for s in states]
+    return (sequence[:, ::-1] if backwards else sequence), states
+
+
+def traced_states(item, name, layer, cell, backwards, x):
+    """(traces in input time order, largest |recomputed h - the layer's own output|) for one chain."""
+    import keras
+
+    from tools import states
+    from tools.gradients import call
+
+    sequence, initial = layer_reads(item, layer, x, backwards)
+    traces = states.trace(cell, sequence, initial)
+    if backwards:
+        traces = {key: value[:, ::-1] for key, value in traces.items()}
+    own = keras.ops.convert_to_numpy(call(keras.Model(item.model.inputs, layer.output), x))
+    own = own[0] if isinstance(own, (list, tuple)) else own
+    if isinstance(layer, keras.layers.Bidirectional):
+        half = traces["h"].shape[-1]
+        own = own[..., half:] if backwards else own[..., :half]
+    recomputed = traces["h"] if own.ndim == 3 else traces["h"][:, 0 if backwards else -1]
+    return traces, float(np.max(np.abs(recomputed - own)))
+
+
+def unit_order(h):
+    """Units ordered so that units with similar trajectories sit together (Ward clustering of h over time)."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+
+    if h.shape[1] < 3:
+        return np.arange(h.shape[1])
+    standardised = (h - h.mean(axis=0)) / (h.std(axis=0) + 1e-6)
+    return leaves_list(linkage(standardised.T, method="ward"))
+
+
+def busiest_units(h, count=3):
+    """The `count` units whose hidden state varies most over the steps (default traces)."""
+    return list(np.argsort(-h.std(axis=0), kind="stable")[:count])
+
+
+def themed(theme):
+    """Matplotlib rc settings of a theme for the inspect figures (the light one is the house style as it is)."""
+    from recipes.common.style import THEMES
+
+    if theme == "light":
+        return {}
+    c = THEMES[theme]
+    return {
+        "figure.facecolor": c["page"],
+        "axes.facecolor": c["page"],
+        "savefig.facecolor": c["page"],
+        "text.color": c["ink"],
+        "axes.labelcolor": c["ink"],
+        "axes.titlecolor": c["ink"],
+        "axes.edgecolor": c["muted"],
+        "xtick.color": c["muted"],
+        "ytick.color": c["muted"],
+        "grid.color": c["muted"],
+        "legend.labelcolor": c["ink"],
+    }
+
+
+def figure(theme, *args, **kwargs):
+    """`style.subplots` in a theme."""
+    import matplotlib.pyplot as plt
+
+    from recipes.common import style
+
+    with plt.rc_context(themed(theme)):
+        return style.subplots(*args, **kwargs)
+
+
+def states_figure(item, traces, layer_name, cell_spec, tokens, units, path, theme="light", error=None):
+    """Units x time heatmaps of every gate and state of one example, units clustered, and traces of `units`."""
+    from recipes.common.style import GATE_COLORS
+
+    names = [name for name in traces if name != "candidate"] + (["candidate"] if "candidate" in traces else [])
+    order = unit_order(traces["h"][0])
+    steps = traces["h"].shape[1]
+    rows = len(names)
+    fig, axes = figure(
+        theme, rows + 1, 1, figsize=(min(2.5 + 0.16 * steps, 13.0), 1.35 * rows + 2.6), sharex=True, gridspec_kw={"height_ratios": [1] * rows + [1.6]}
+    )
+    for ax, name in zip(axes, names):
+        values = traces[name][0][:, order].T  # (units, time)
+        gate = name in ("i", "f", "o", "z", "r")
+        image = ax.imshow(
+            values,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="viridis" if gate else "RdBu_r",
+            vmin=0 if gate else -max(1e-6, float(np.abs(values).max())),
+            vmax=1 if gate else max(1e-6, float(np.abs(values).max())),
+        )
+        ax.grid(False)
+        ax.set_yticks([])
+        title = "candidate " + ("c̃" if cell_spec.get("cell") == "lstm" else "h̃") if name == "candidate" else NAMES.get(name, name)
+        colour = GATE_COLORS.get(GATE_OF.get(name) or ("c" if cell_spec.get("cell") == "lstm" else "h"))
+        ax.set_ylabel(title, rotation=0, ha="right", va="center", fontsize=9.5, color=colour, fontweight="bold")
+        bar = ax.figure.colorbar(image, ax=ax, pad=0.01, fraction=0.025)
+        bar.ax.tick_params(labelsize=7)
+    trace_ax = axes[-1]
+    for unit, style_ in zip(units, ("-", "--", ":")):
+        trace_ax.plot(traces["h"][0][:, unit], style_, color=GATE_COLORS["h"], label=f"h, unit {unit}")
+        for gate in [g for g in ("f", "z") if g in traces]:
+            trace_ax.plot(traces[gate][0][:, unit], style_, color=GATE_COLORS[gate], alpha=0.8, label=f"{gate}, unit {unit}")
+    trace_ax.set_ylabel("chosen units", rotation=0, ha="right", va="center", fontsize=9.5)
+    trace_ax.legend(fontsize=7.5, ncol=min(3, 2 * len(units)), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    trace_ax.set_xlabel("time step")
+    if tokens is not None and steps <= 80:
+        trace_ax.set_xticks(range(steps))
+        trace_ax.set_xticklabels([repr(t)[1:-1] if t.strip() == "" else t for t in tokens[:steps]], fontsize=7)
+    units_text = f"{traces['h'].shape[-1]} units, clustered by trajectory"
+    check = f"; recomputed h equals the layer's output to {error:.0e}" if error is not None else ""
+    fig.suptitle(f"{item.label} · {layer_name}: every gate and state over one test input\n{units_text}{check}", fontsize=11)
+    from recipes.common import style
+
+    return style.save(fig, path)
+
+
+def tokens_of(item, x, data_vocabulary=None):
+    """Readable tokens of the first example's main input, when its ids map to a vocabulary (else None)."""
+    values = next(iter(x.values())) if isinstance(x, dict) else (x[0] if isinstance(x, list) else x)
+    values = np.asarray(values)[0]
+    if data_vocabulary is None or values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        return None
+    return [data_vocabulary[int(i)] if 0 <= int(i) < len(data_vocabulary) else "?" for i in values]
+
+
+def inspect_states(item, path, layer=None, sample=0, units=None, theme="light"):
+    """Write the states figure for one test example; returns (path, summary line)."""
+    from tools import states
+
+    name, keras_layer, cell, backwards = choose_layer(item, layer, need=states.traceable)
+    x, _ = test_batch(item, sample + 1)
+    x = _take_one(x, sample)
+    traces, error = traced_states(item, name, keras_layer, cell, backwards, x)
+    from tools.architecture import cell_spec
+
+    chosen = units if units else busiest_units(traces["h"][0])
+    bad = [u for u in chosen if not 0 <= u < traces["h"].shape[-1]]
+    if bad:
+        raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {traces['h'].shape[-1]}, numbered from 0). Use e.g. --units 0,1.")
+    written = states_figure(item, traces, name, cell_spec(cell), tokens_of(item, x, item.data.get("vocabulary")), chosen, path, theme, error)
+    return written, f"{name}: {traces['h'].shape[1]} steps, units traced {', '.join(map(str, chosen))}; recomputed h matches the layer to {error:.1e}"
+
+
+def _take_one(x, index):
+    if isinstance(x, dict):
+        return {key: value[index : index + 1] for key, value in x.items()}
+    if isinstance(x, list):
+        return [value[index : index + 1] for value in x]
+    return x[index : index + 1]
+
+
+# --- gradients ---
+
+
+def untrained_twin(item):
+    """The same recipe and config, built and not trained (the run's own initialisation, same seed)."""
+    import keras
+
+    from tools import runner
+
+    plan = runner.resolve(item.recipe_id, config=item.config)
+    keras.utils.set_random_seed(item.config["seed"])
+    return Subject(item.recipe_id, item.config, plan.model_module.build_model(item.config))
+
+
+def describe_chain(cell):
+    """'LSTM, 64 units' for a cell (the legend of curves from different models)."""
+    from tools.architecture import cell_spec
+    from tools.diagram import _cell_text
+
+    spec = cell_spec(cell)
+    return f"{_cell_text(spec)}, {spec.get('units')} units"
+
+
+def gradient_curves(items, layer=None, samples=64, loss_steps=1):
+    """[(label, trained, {chain: {"dL/dh": (T,), "dh_T/dx": (T,)}})] for every subject and, for a run, its initialisation."""
+    from tools import gradients
+
+    curves = []
+    for item in items:
+        x, y = test_batch(item, samples)
+        for subject_, trained in ((item, True), (untrained_twin(item), False)) if item.run_dir else ((item, False),):
+            name, keras_layer, cell, _ = choose_layer(subject_, layer)
+            if not keras_layer.return_sequences:
+                raise UsageError(f"{name} returns only its last state; gradient flow through time needs return_sequences=True.")
+            try:
+                flows = gradients.flow(subject_.model, keras_layer, x, y, loss_steps)
+            except ValueError as error:
+                raise UsageError(f"{item.recipe_id}: {error}") from None
+            curves.append((describe_chain(cell), trained, flows))
+    return curves
+
+
+def gradients_figure(title, curves, loss_steps, path, theme="light"):
+    """|dL/dh(t)| and |dh(T)/dx(t)| against t, log scale: one colour per model, solid trained, dashed at initialisation."""
+    from recipes.common import style
+
+    fig, axes = figure(theme, 1, 2, figsize=(12, 4.6))
+    colours = {}
+    for label, trained, flows in curves:
+        colour = colours.setdefault(label, style.SERIES[len(colours) % len(style.SERIES)])
+        for chain, values in flows.items():
+            for ax, key in zip(axes, ("dL/dh", "dh_T/dx")):
+                curve = values[key]
+                ratio = curve[0] / curve[-1]
+                ax.semilogy(
+                    np.arange(len(curve)),
+                    curve,
+                    "-" if trained else "--",
+                    color=colour,
+                    linewidth=2 if trained else 1.4,
+                    label=f"{label}{'' if len(flows) == 1 else ' · ' + chain.split('/')[-1]}, {'trained' if trained else 'at initialisation'}: first/last {ratio:.1e}",
+                )
+    what = "the last step's loss" if loss_steps == 1 else (f"the last {loss_steps} steps' loss" if loss_steps else "every step's loss")
+    axes[0].set_title(f"|∂L/∂h(t)|: how much of {what} reaches step t")
+    axes[1].set_title("|∂h(T)/∂x(t)|: how much the last state depends on the input at t")
+    for ax in axes:
+        ax.set_xlabel("time step t")
+        ax.grid(True, which="both", alpha=0.25)
+    axes[0].set_ylabel("gradient norm (mean over test inputs, log scale)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=1, fontsize=8.5, bbox_to_anchor=(0.5, -0.02 - 0.045 * len(labels)))
+    fig.suptitle(title, fontsize=12)
+    return style.save(fig, path)
+
+
+def inspect_gradients(items, path, layer=None, samples=64, loss_steps=1, theme="light"):
+    """Write the gradient-flow figure of one or more subjects; returns (path, summary)."""
+    curves = gradient_curves(items, layer, samples, loss_steps)
+    title = f"Gradient flow through time · {', '.join(dict.fromkeys(item.recipe_id for item in items))}"
+    written = gradients_figure(title, curves, loss_steps, path, theme)
+    lines = [
+        f"{label} ({'trained' if trained else 'init'}) {chain}: |dL/dh| first/last {values['dL/dh'][0] / values['dL/dh'][-1]:.2e}"
+        for label, trained, flows in curves
+        for chain, values in flows.items()
+    ]
+    return written, "; ".join(lines)
+
+
+# --- spectrum ---
+
+GATE_NAMES = {"lstm": ("i", "f", "c", "o"), "gru": ("z", "r", "h"), "basic": ("h",), "leaky": ("h",)}
+
+
+def recurrent_blocks(cell):
+    """{gate letter: (units, units) recurrent matrix} of a cell, split per gate block (Keras' layout)."""
+    from keras import ops
+
+    from tools.architecture import cell_spec
+    from tools.weights import cell_blocks
+
+    kind = cell_spec(cell).get("cell")
+    if kind not in GATE_NAMES:
+        raise UsageError(f"No recurrent matrix to read in a {type(cell).__name__} (spectrum reads basic, leaky, LSTM and GRU cells).")
+    matrix = ops.convert_to_numpy(cell.recurrent_kernel) if kind == "leaky" else cell_blocks(cell)["recurrent_kernel"]
+    return dict(zip(GATE_NAMES[kind], np.split(np.asarray(matrix, dtype=np.float64), len(GATE_NAMES[kind]), axis=1)))
+
+
+def pascanu_bound(cell, gate):
+    """1/γ for a gate's nonlinearity (Pascanu, Mikolov & Bengio 2013): 1 for tanh, 4 for sigmoid."""
+    from tools.architecture import cell_spec
+
+    spec = cell_spec(cell)
+    name = spec.get("activation", "tanh") if gate in ("h", "c") else spec.get("recurrent_activation", "sigmoid")
+    return {"tanh": 1.0, "sigmoid": 4.0, "hard_sigmoid": 6.0, "relu": 1.0}.get(name)
+
+
+def spectrum_figure(title, rows, path, theme="light", radius=None):
+    """Per gate block: eigenvalues in the complex plane with the unit circle, and sorted singular values with the bound.
+
+    rows: [(gate, cell, {"at initialisation": matrix, "trained": matrix})].
+    """
+    from recipes.common import style
+
+    height = 3.7 * len(rows) + 1.3
+    fig, axes = figure(theme, len(rows), 2, figsize=(11, height), squeeze=False, gridspec_kw={"width_ratios": [1, 1.5]})
+    fig.subplots_adjust(top=1 - 0.95 / height, bottom=0.7 / height, hspace=0.42, wspace=0.22)
+    looks = {"at initialisation": dict(color=style.SERIES[1], alpha=0.55), "trained": dict(color=style.SERIES[0], alpha=0.9)}
+    circle = np.exp(1j * np.linspace(0, 2 * np.pi, 361))
+    for (gate, cell, matrices), (plane, values) in zip(rows, axes):
+        colour = style.GATE_COLORS.get(gate, "#444444")
+        block = _block_title(cell, gate)
+        plane.plot(circle.real, circle.imag, color="#888888", linewidth=1)
+        if radius:
+            plane.plot(radius * circle.real, radius * circle.imag, ":", color=colour, linewidth=1.2)
+        radii = []
+        for when, matrix in matrices.items():
+            eig = np.linalg.eigvals(matrix)
+            singular = np.linalg.svd(matrix, compute_uv=False)
+            plane.scatter(eig.real, eig.imag, s=9, **looks[when])
+            values.semilogy(
+                np.arange(1, len(singular) + 1), singular, "-" if when == "trained" else "--", label=f"{when}: σ₁ {singular[0]:.2f}", **looks[when]
+            )
+            radii.append(f"{np.abs(eig).max():.2f}")
+        bound = pascanu_bound(cell, gate)
+        if bound:
+            values.axhline(bound, color=colour, linewidth=1.2, linestyle=":")
+            values.annotate(
+                f"1/γ = {bound:g}: every σ below it is sufficient for vanishing gradients (Pascanu et al. 2013)",
+                (len(singular), bound),
+                xytext=(-4, -4),
+                textcoords="offset points",
+                fontsize=8,
+                color=colour,
+                ha="right",
+                va="top",
+            )
+        plane.set_aspect("equal")
+        plane.set_title(f"{block}\neigenvalues, largest |λ| {' → '.join(radii)}", color=colour, fontsize=10)
+        plane.set_xlabel("real")
+        plane.set_ylabel("imaginary")
+        values.set_title(f"{block}: singular values, largest first", color=colour, fontsize=10)
+        values.set_xlabel("rank")
+        values.legend(fontsize=8, loc="upper right")
+    from matplotlib.lines import Line2D
+
+    keys = [Line2D([], [], color="#888888", label="unit circle |λ| = 1")]
+    keys += [Line2D([], [], marker="o", linestyle="", label=f"eigenvalues {when}", **looks[when]) for when in rows[0][2]]
+    if radius:
+        keys.append(Line2D([], [], color="#888888", linestyle=":", label=f"the chosen spectral radius {radius:g}"))
+    fig.legend(handles=keys, loc="lower center", ncol=len(keys), fontsize=8.5, frameon=False)
+    fig.suptitle(title, fontsize=12, y=1 - 0.2 / height, va="top")
+    return style.save(fig, path)
+
+
+def _block_title(cell, gate):
+    """What a recurrent block is called: the gate it feeds, or W itself for a cell with one block."""
+    from recipes.common.style import GATE_TITLES
+
+    return "W, hidden to hidden" if _kind(cell) in ("basic", "leaky") else f"W of the {GATE_TITLES.get(gate, gate)}"
+
+
+def inspect_spectrum(item, path, layer=None, theme="light"):
+    """Write the spectrum figure of one recurrent layer, trained against its initialisation; returns (path, summary)."""
+    name, _, cell, _ = choose_layer(item, layer)
+    blocks = recurrent_blocks(cell)
+    before = {}
+    if item.run_dir:
+        twin = untrained_twin(item)
+        before = recurrent_blocks(choose_layer(twin, name)[2])
+    rows = []
+    for gate, matrix in blocks.items():
+        matrices = {"at initialisation": before[gate]} if before else {}
+        matrices["trained" if item.run_dir else "at initialisation"] = matrix
+        rows.append((gate, cell, matrices))
+    radius = item.config.get("spectral_radius") if _kind(cell) == "leaky" else None
+    title = f"{item.label} · {name}\n{describe_chain(cell)}: the recurrent weight matrix of each gate"
+    written = spectrum_figure(title, rows, path, theme, radius)
+    summary = "; ".join(
+        f"{gate}: "
+        + ", ".join(
+            f"{when} max|λ| {np.abs(np.linalg.eigvals(m)).max():.3f} σ₁ {np.linalg.svd(m, compute_uv=False)[0]:.3f}" for when, m in matrices.items()
+        )
+        for gate, _, matrices in rows
+    )
+    return written, summary
+
+
+def _kind(cell):
+    from tools.architecture import cell_spec
+
+    return cell_spec(cell).get("cell")
+
+
+def parse_units(text):
+    """[3, 17] for "--units 3,17" (None when not given).
+
+    Raises:
+        UsageError: not a comma-separated list of unit numbers.
+    """
+    if text is None:
+        return None
+    try:
+        units = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--units takes unit numbers separated by commas, got '{text}'. Use e.g. --units 0,5,12.") from None
+    if not units or len(units) > 3:
+        raise UsageError(f"--units takes one to three unit numbers, got {len(units)}. Use e.g. --units 0,5,12.")
+    return units
+
+
+def check_counts(sample=0, samples=64, loss_steps=1):
+    """Raise a UsageError for a negative --sample, --samples outside 1-1024 or a negative --loss-steps."""
+    if sample < 0:
+        raise UsageError(f"--sample is the index of a test input, from 0; got {sample}. Use e.g. --sample 0.")
+    if not 1 <= samples <= 1024:
+        raise UsageError(f"--samples takes 1 to 1,024 test inputs, got {samples}. Use e.g. --samples 64.")
+    if loss_steps < 0:
+        raise UsageError(f"--loss-steps counts output steps from the end (0 = all), got {loss_steps}. Use e.g. --loss-steps 1.")
