@@ -41,8 +41,9 @@ def test_recomputed_states_equal_the_layers_output(name):
 
 
 def tiny_model(cell_layer):
-    inputs = keras.Input((None, 5))
-    model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(cell_layer(inputs)))
+    """cell_layer -> Dense softmax, in float64 so that central differences are exact enough to compare."""
+    inputs = keras.Input((None, 5), dtype="float64")
+    model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax", dtype="float64")(cell_layer(inputs)))
     model.compile(loss="sparse_categorical_crossentropy")
     return model
 
@@ -50,17 +51,17 @@ def tiny_model(cell_layer):
 @pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
 def test_gradient_flow_equals_a_direct_computation(kind):
     """dL/dh(t) from the tool against central differences of the loss on the same unrolled network."""
-    layer = {"SimpleRNN": keras.layers.SimpleRNN, "LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}[kind](3, return_sequences=True)
+    layer = {"SimpleRNN": keras.layers.SimpleRNN, "LSTM": keras.layers.LSTM, "GRU": keras.layers.GRU}[kind](3, return_sequences=True, dtype="float64")
     model = tiny_model(layer)
     y = RNG.integers(0, 4, size=(3, 7))
     # With no perturbation the unrolled network is the layer itself.
-    unrolled = keras.ops.convert_to_numpy(gradients.unroll(layer.cell, keras.ops.convert_to_tensor(X), np.zeros((3, 7, 3), "float32")))
+    unrolled = keras.ops.convert_to_numpy(gradients.unroll(layer.cell, keras.ops.convert_to_tensor(X.astype("float64")), np.zeros((3, 7, 3))))
     np.testing.assert_allclose(unrolled, keras.ops.convert_to_numpy(layer(X)), atol=1e-5)
     found = gradients.flow(model, layer, X, y, loss_steps=2)[layer.name]["dL/dh"]
 
     def loss_at(perturbation):
         sequence = gradients.unroll(layer.cell, keras.ops.convert_to_tensor(X.astype("float64")), perturbation)
-        prediction = model.layers[-1](keras.ops.cast(sequence, "float32"))
+        prediction = model.layers[-1](sequence)
         return float(keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y[:, -2:], prediction[:, -2:])))
 
     epsilon, direct = 1e-3, np.zeros((3, 7, 3))
@@ -70,11 +71,11 @@ def test_gradient_flow_equals_a_direct_computation(kind):
                 delta = np.zeros((3, 7, 3))
                 delta[b, t, u] = epsilon
                 direct[b, t, u] = (loss_at(delta) - loss_at(-delta)) / (2 * epsilon)
-    np.testing.assert_allclose(found, np.linalg.norm(direct, axis=-1).mean(axis=0), rtol=2e-2, atol=1e-6)
+    np.testing.assert_allclose(found, np.linalg.norm(direct, axis=-1).mean(axis=0), rtol=1e-4, atol=1e-8)
 
 
 def test_state_jacobian_equals_a_direct_computation():
-    layer = keras.layers.SimpleRNN(3, return_sequences=True)
+    layer = keras.layers.SimpleRNN(3, return_sequences=True, dtype="float64")
     model = tiny_model(layer)
     found = gradients.flow(model, layer, X, RNG.integers(0, 4, size=(3, 7)))[layer.name]["dh_T/dx"]
     epsilon, squares = 1e-3, np.zeros((3, 7))
@@ -133,3 +134,66 @@ def test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, cap
     err = capfd.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and fragment in err[0], err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def recorded_run(tmp_path_factory):
+    """A real two-epoch run of memory_task with its weights recorded."""
+    from tools import runner
+
+    out = tmp_path_factory.mktemp("recorded") / "run"
+    sets = ["num_train=64", "num_validation=32", "num_test=32", "units=8"]
+    result = runner.run("memory_task", brief=True, sets=sets, epochs=2, out=out, verbose=0, log=lambda *_: None, recorded=["weights"])
+    return result.run_dir
+
+
+def test_record_weights_keeps_every_epoch_from_the_start(recorded_run, tmp_path, capsys):
+    from tools import history, runner
+
+    record = runner.read_json(recorded_run / history.HISTORY_FILE)
+    assert [entry["epoch"] for entry in record["epochs"]] == [0, 1, 2]
+    start = record["epochs"][0]["cells"]["memory_rnn"]
+    assert start["f"]["bias"] == [1.0] * 21 and start["i"]["bias"] == [0.0] * 21  # Keras' unit_forget_bias, before training
+    assert record["epochs"][-1]["cells"]["memory_rnn"]["f"]["bias"] != start["f"]["bias"]
+    assert runner.read_json(recorded_run / "run.json")["recorded"] == ["weights"]
+    assert cli.main(["inspect", str(recorded_run), "history", "--out", str(tmp_path / "ridge.png")]) == 0
+    assert cli.main(["inspect", str(recorded_run), "history", "--hinton", "--out", str(tmp_path / "hinton.png")]) == 0
+    assert (tmp_path / "ridge.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "hinton.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_density_from_quantiles_keeps_its_mass_and_spikes():
+    from tools import history
+
+    quantiles = np.percentile(RNG.normal(size=5000), history.QUANTILES)
+    grid = np.linspace(quantiles[0], quantiles[-1], 801)
+    spread = history.density(quantiles, grid)
+    assert abs(np.sum(spread) * (grid[1] - grid[0]) - 1) < 0.02
+    grid = np.linspace(-3, 3, 601)
+    spike = history.density([0.5] * 21, grid)
+    assert abs(np.sum(spike) * (grid[1] - grid[0]) - 1) < 1e-9 and grid[np.argmax(spike)] == pytest.approx(0.5)
+
+
+def test_text_features_and_correlations():
+    text = 'Ham:\nTo be, or "not"\nto be.\n'
+    features = introspect.text_features(text)
+    assert list(features["position_in_line"][:6]) == [0, 1, 2, 3, 4, 0]
+    assert features["speaker_line"][:4].tolist() == [1, 1, 1, 1] and features["speaker_line"][6] == 0
+    assert features["inside_quotes"][text.index("n")] == 1 and features["inside_quotes"][text.rindex("t")] == 0
+    values = np.stack([features["position_in_line"] * 2 + 1, -features["uppercase"], np.zeros(len(text))], axis=1)
+    ranked = introspect.correlated_units(values, features["position_in_line"])
+    assert ranked[0] == (0, pytest.approx(1.0)) and dict(ranked)[2] == 0.0
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["inspect", "memory_task", "states", "--text"], "does not read text one character at a time"),
+        (["inspect", "char_rnn", "states", "--text", "--find", "rhyme"], "Unknown --find feature 'rhyme'"),
+        (["inspect", "memory_task", "history"], "--record weights"),
+        (["inspect", "memory_task", "history", "--hinton"], "32 units at most"),
+        (["inspect", "memory_task", "spectrum", "--text"], "views of the states figure"),
+        (["run", "memory_task", "--record", "gates"], "--record takes weights"),
+    ],
+)
+def test_more_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
+    test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd)

@@ -101,6 +101,7 @@ def cmd_run(args):
                 ("--epochs", args.epochs),
                 ("--seed", args.seed),
                 ("--out", args.out),
+                ("--record", args.record),
             )
             if value
         ]
@@ -110,7 +111,7 @@ def cmd_run(args):
     elif not args.id:
         raise errors.UsageError("recipe run needs a recipe id (or --resume RUN_DIR). Run 'recipe list' to see all recipes.")
     else:
-        result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out)
+        result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out, recorded=args.record)
     print(f"status: {result.status}   wall time: {result.seconds:.1f} s")
     print(f"run directory: {result.run_dir}")
     for path in result.files:
@@ -171,14 +172,22 @@ def cmd_inspect(args):
     introspect.check_counts(sample=args.sample, samples=args.samples, loss_steps=args.loss_steps)
     if args.against and args.figure != "gradients":
         raise errors.UsageError(f"--against compares models in the gradients figure only; drop it for '{args.figure}'.")
+    if (args.text or args.find or args.saturation) and args.figure != "states":
+        raise errors.UsageError(f"--text, --find and --saturation are views of the states figure; drop them for '{args.figure}'.")
     item = introspect.subject(args.target, args.set)
     default = (item.run_dir / f"inspect_{args.figure}.{fmt}") if item.run_dir else Path(f"{item.recipe_id}_{args.figure}.{fmt}")
     path = output_file(args.out or default, force=args.force)
-    if args.figure == "states":
+    if args.figure == "states" and (args.text or args.find):
+        written, summary = introspect.inspect_text(item, path, args.layer, units, args.find, args.theme)
+    elif args.figure == "states" and args.saturation:
+        written, summary = introspect.inspect_saturation(item, path, args.layer, args.samples, args.theme)
+    elif args.figure == "states":
         written, summary = introspect.inspect_states(item, path, args.layer, args.sample, units, args.theme)
     elif args.figure == "gradients":
         items = [item, *(introspect.subject(other) for other in args.against)]
         written, summary = introspect.inspect_gradients(items, path, args.layer, args.samples, args.loss_steps, args.theme)
+    elif args.figure == "history":
+        written, summary = introspect.inspect_history(item, path, args.layer, args.hinton, args.theme)
     else:
         written, summary = introspect.inspect_spectrum(item, path, args.layer, args.theme)
     print(written)
@@ -274,6 +283,7 @@ def build_parser():
     p.add_argument("--out", help="run directory (default runs/<id>-<time>)")
     p.add_argument("--check", action="store_true", help="exit 1 when the catalog expectation is missed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or killed run from its last completed epoch")
+    p.add_argument("--record", action="append", default=[], metavar="WHAT", help="keep more during training: weights (per-gate quantiles per epoch)")
     p.set_defaults(func=cmd_run)
 
     p = verbs.add_parser("plot", help="computation graph (works before any training)")
@@ -307,12 +317,16 @@ def build_parser():
 
     p = verbs.add_parser("inspect", help="inside a network: gate states, gradient flow through time, recurrent spectra")
     p.add_argument("target", metavar="ID|RUN_DIR")
-    p.add_argument("figure", choices=["states", "gradients", "spectrum"])
+    p.add_argument("figure", choices=["states", "gradients", "spectrum", "history"])
     p.add_argument("--layer", help="the recurrent layer (default: the first); NAME/backward for a Bidirectional's backward half")
     p.add_argument("--sample", type=int, default=0, help="states: which test input (default 0)")
     p.add_argument("--units", help="states: units to trace, e.g. 3,17 (default: the three that vary most)")
+    p.add_argument("--text", action="store_true", help="states: shade held-out text by single units (char_rnn)")
+    p.add_argument("--find", metavar="FEATURE", help="states --text: the units most correlated with a feature, e.g. position_in_line")
+    p.add_argument("--saturation", action="store_true", help="states: how often each gate unit is below 0.1 or above 0.9")
     p.add_argument("--against", action="append", default=[], metavar="ID|RUN_DIR", help="gradients: another model on the same figure (repeatable)")
-    p.add_argument("--samples", type=int, default=64, help="gradients: test inputs averaged over (default 64)")
+    p.add_argument("--hinton", action="store_true", help="history: a small layer's recurrent weights as a Hinton diagram")
+    p.add_argument("--samples", type=int, default=64, help="gradients, --saturation: test inputs averaged over (default 64)")
     p.add_argument("--loss-steps", type=int, default=1, help="gradients: the loss of the last N output steps (default 1; 0 = every step)")
     p.add_argument("--format", choices=["svg", "png", "pdf"], help="default: from --out's suffix, else png")
     p.add_argument("--theme", choices=["light", "dark"], default="light")

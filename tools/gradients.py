@@ -161,11 +161,11 @@ def flow(model, layer, x, y, loss_steps=1):
     from keras import ops
 
     before, after = split(model, layer)
-    inputs = np.asarray(ops.convert_to_numpy(call(before, x)), dtype=np.float32)  # what the layer reads
+    inputs = np.asarray(ops.convert_to_numpy(call(before, x)))  # what the layer reads, in its own precision
     chains = _chains(layer)
     batch, steps = inputs.shape[0], inputs.shape[1]
     sizes = [np.atleast_1d(cell.state_size)[0] for _, cell, _ in chains]
-    zeros = [np.zeros((batch, steps, size), dtype=np.float32) for size in sizes]
+    zeros = [np.zeros((batch, steps, size), dtype=inputs.dtype) for size in sizes]
     loss = loss_function(model)
     targets = ops.convert_to_tensor(y)
 
@@ -189,7 +189,7 @@ def _state_jacobian_norms(cell, inputs, units, backwards, most=64):
     from keras import ops
 
     last = 0 if backwards else inputs.shape[1] - 1
-    zeros = np.zeros((inputs.shape[0], inputs.shape[1], units), dtype=np.float32)
+    zeros = np.zeros((inputs.shape[0], inputs.shape[1], units), dtype=inputs.dtype)
     squares = np.zeros(inputs.shape[:2])
     for unit in np.unique(np.linspace(0, units - 1, min(units, most)).round().astype(int)):
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from tools.errors import UsageError, did_you_mean
 
-FIGURES = ("states", "gradients", "spectrum")
+FIGURES = ("states", "gradients", "spectrum", "history")
 # Features of a text that `--find` correlates with every unit (Karpathy et al. 2015's interpretable cells).
 TEXT_FEATURES = {
     "position_in_line": "characters since the last newline",
@@ -547,3 +547,183 @@ def check_counts(sample=0, samples=64, loss_steps=1):
         raise UsageError(f"--samples takes 1 to 1,024 test inputs, got {samples}. Use e.g. --samples 64.")
     if loss_steps < 0:
         raise UsageError(f"--loss-steps counts output steps from the end (0 = all), got {loss_steps}. Use e.g. --loss-steps 1.")
+
+
+# --- states as text (Karpathy, Johnson & Fei-Fei 2015) ---
+
+
+def text_features(text):
+    """{feature: (len(text),) float array} of simple properties of every character (see TEXT_FEATURES)."""
+    chars = np.array(list(text))
+    position, since = np.zeros(len(text)), 0
+    quotes = parentheses = 0
+    inside_quotes, inside_parentheses = np.zeros(len(text)), np.zeros(len(text))
+    speaker = np.zeros(len(text))
+    lines = text.split("\n")
+    cursor = 0
+    for line in lines:  # a speaker's line ends with ':' (the corpus' "Name:" lines)
+        if line.rstrip().endswith(":"):
+            speaker[cursor : cursor + len(line)] = 1
+        cursor += len(line) + 1
+    for index, char in enumerate(text):
+        position[index] = since
+        since = 0 if char == "\n" else since + 1
+        if char == '"':
+            quotes += 1
+        inside_quotes[index] = quotes % 2
+        parentheses += {"(": 1, "[": 1, ")": -1, "]": -1}.get(char, 0)
+        inside_parentheses[index] = parentheses > 0
+    after_space = np.concatenate([[0.0], (chars[:-1] == " ").astype(float)])
+    return {
+        "position_in_line": position,
+        "inside_quotes": inside_quotes,
+        "after_space": after_space,
+        "inside_parentheses": inside_parentheses,
+        "speaker_line": speaker,
+        "uppercase": np.array([c.isupper() for c in text], dtype=float),
+    }
+
+
+def correlated_units(values, feature):
+    """[(unit, Pearson r)] of every unit's activation with a feature, strongest |r| first (r = 0 for a constant)."""
+    centred = values - values.mean(axis=0)
+    target = feature - feature.mean()
+    denominator = np.sqrt((centred**2).sum(axis=0) * (target**2).sum())
+    r = np.divide(centred.T @ target, denominator, out=np.zeros(values.shape[1]), where=denominator > 0)
+    order = np.argsort(-np.abs(r), kind="stable")
+    return [(int(unit), float(r[unit])) for unit in order]
+
+
+def text_states(item, layer=None, length=3000):
+    """(chain name, text, activations (length, units), max error): one long stretch of held-out text run through a layer.
+
+    The activation is tanh(c) for an LSTM (the cell Karpathy et al. read), h otherwise.
+    """
+    from tools import runner, states
+
+    vocabulary = item.data.get("vocabulary")
+    _, split = runner.evaluation_split(item.data)
+    ids = np.asarray(split[0]) if isinstance(split, (tuple, list)) else None
+    if not isinstance(vocabulary, str) or ids is None or ids.ndim != 2:
+        raise UsageError(f"{item.recipe_id} does not read text one character at a time, so --text has nothing to shade. Use it with char_rnn.")
+    name, keras_layer, cell, backwards = choose_layer(item, layer, need=states.traceable)
+    sequence = ids.reshape(1, -1)[:, :length]  # the held-out windows are consecutive: one stretch of text
+    traces, error = traced_states(item, name, keras_layer, cell, backwards, sequence)
+    values = np.tanh(traces["c"][0]) if "c" in traces else traces["h"][0]
+    return name, "".join(vocabulary[i] for i in sequence[0]), values, error
+
+
+def text_figure(title, text, values, panels, path, theme="light", shown=720, width=90):
+    """Each character of `text` on a background shaded by one unit's activation, one panel per (unit, heading)."""
+    import matplotlib
+
+    from recipes.common import style
+
+    row, column, places = 0, 0, []
+    for char in text[:shown]:  # wrap at `width`, break at newlines (drawn as ↵)
+        places.append((row, column))
+        column += 1
+        if char == "\n" or column >= width:
+            row, column = row + 1, 0
+    rows = row + 1
+    fig, axes = figure(theme, len(panels), 1, figsize=(0.094 * width + 0.6, (0.19 * rows + 0.7) * len(panels) + 0.5), squeeze=False)
+    cmap = matplotlib.colormaps["RdBu_r"]
+    for ax, (unit, heading) in zip(axes[:, 0], panels):
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(rows - 0.5, -0.5)
+        ax.set_axis_off()
+        for index, (r, c) in enumerate(places):
+            value = float(values[index, unit])
+            ax.add_patch(matplotlib.patches.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=cmap(0.5 + 0.5 * value), edgecolor="none"))
+            char = text[index]
+            ax.text(c, r, "↵" if char == "\n" else char, fontsize=8.5, family="DejaVu Sans Mono", ha="center", va="center", color="#111111")
+        ax.set_title(heading, fontsize=10.5, loc="left")
+    fig.suptitle(title, fontsize=11.5)
+    return style.save(fig, path)
+
+
+def inspect_text(item, path, layer=None, units=None, find=None, theme="light"):
+    """Shade held-out text by chosen units, or by the units most correlated with a feature (`find`); returns (path, summary)."""
+    if find is not None and find not in TEXT_FEATURES:
+        raise UsageError(f"Unknown --find feature '{find}'.{did_you_mean(find, TEXT_FEATURES)} Use one of: {', '.join(TEXT_FEATURES)}.")
+    name, text, values, error = text_states(item, layer)
+    bad = [u for u in units or [] if not 0 <= u < values.shape[1]]
+    if bad:
+        raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {values.shape[1]}, numbered from 0). Use e.g. --units 0,1.")
+    what = "tanh(c)" if "LSTM" in describe_chain(choose_layer(item, name)[2]) else "h"
+    if find is not None:
+        ranked = correlated_units(values, text_features(text)[find])
+        chosen = units or [unit for unit, _ in ranked[:2]]
+        r = dict(ranked)
+        panels = [(u, f"unit {u} of {name}: r = {r[u]:+.2f} with {TEXT_FEATURES[find]}") for u in chosen]
+        summary = f"{find}: strongest units " + ", ".join(f"{u} (r {v:+.2f})" for u, v in ranked[:5])
+    else:
+        chosen = units or busiest_units(values, 2)
+        panels = [(u, f"unit {u} of {name}") for u in chosen]
+        summary = f"units {', '.join(map(str, chosen))}"
+    title = f"{item.label}: held-out text shaded by {what} of single units (blue −1, white 0, red +1)"
+    return text_figure(
+        title, text, values, panels, path, theme
+    ), f"{summary}; {len(text)} characters; recomputed states match the layer to {error:.1e}"
+
+
+def saturation_figure(title, traces, path, theme="light"):
+    """Karpathy et al.'s saturation plot: per gate unit, the fraction of steps below 0.1 against above 0.9."""
+    from recipes.common import style
+
+    gates = [g for g in ("i", "f", "o", "z", "r") if g in traces]
+    fig, ax = figure(theme, 1, 1, figsize=(6.2, 6.0))
+    ax.plot([0, 1], [1, 0], color="#999999", linewidth=0.8)
+    for gate in gates:
+        values = traces[gate].reshape(-1, traces[gate].shape[-1])
+        left, right = (values < 0.1).mean(axis=0), (values > 0.9).mean(axis=0)
+        ax.scatter(left, right, s=16, alpha=0.75, color=style.GATE_COLORS[gate], label=style.GATE_TITLES[gate])
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_aspect("equal")
+    ax.set_xlabel("fraction of steps left-saturated (below 0.1)")
+    ax.set_ylabel("fraction of steps right-saturated (above 0.9)")
+    ax.legend(loc="upper right")
+    ax.set_title(title, fontsize=10.5)
+    return style.save(fig, path)
+
+
+def inspect_saturation(item, path, layer=None, samples=64, theme="light"):
+    """Write the gate saturation scatter over `samples` test inputs; returns (path, summary)."""
+    from tools import states
+
+    name, keras_layer, cell, backwards = choose_layer(item, layer, need=lambda c: states.traceable(c) and _kind(c) in ("lstm", "gru"))
+    x, _ = test_batch(item, samples)
+    traces, error = traced_states(item, name, keras_layer, cell, backwards, x)
+    title = f"{item.label} · {name} ({describe_chain(cell)})\ngate saturation over {traces['h'].shape[0]} test inputs"
+    summary = "; ".join(
+        f"{gate}: {int(((traces[gate] > 0.9).mean(axis=(0, 1)) > 0.5).sum())} units open more than half the time"
+        for gate in ("i", "f", "o", "z", "r")
+        if gate in traces
+    )
+    return saturation_figure(title, traces, path, theme), summary
+
+
+def inspect_history(item, path, layer=None, hinton=False, theme="light"):
+    """The ridge view of a run's recorded weights per gate (or, with `hinton`, a small cell's recurrent weights); returns (path, summary)."""
+    from tools import history, runner
+    from tools.weights import cell_blocks, cell_gates
+
+    name, _, cell, _ = choose_layer(item, layer, need=cell_gates)
+    if hinton:
+        units = np.asarray(cell_blocks(cell)["recurrent_kernel"]).shape[0]
+        if units > 32:
+            raise UsageError(f"Hinton diagrams are for small layers (32 units at most); {name} has {units}. Drop --hinton for the ridge view.")
+        title = f"{item.label} · {name} ({describe_chain(cell)}): recurrent weights per gate"
+        return history.hinton_figure(title, cell_blocks(cell), cell_gates(cell), path, theme), f"{name}: {units} x {units} per gate"
+    record_path = Path(item.run_dir or ".") / history.HISTORY_FILE
+    if item.run_dir is None or not record_path.exists():
+        raise UsageError(
+            f"No weight history to draw: train with 'recipe run {item.recipe_id} --record weights' and pass its run directory (or use --hinton)."
+        )
+    record = runner.read_json(record_path)
+    cells = list(record["epochs"][-1]["cells"])
+    cell_name = next((c for c in cells if c == name or c.startswith(f"{name}/") or c.split("/")[0] == name.split("/")[0]), cells[0])
+    title = f"{item.label} · {cell_name} ({describe_chain(cell)}): weight distributions per gate, epoch by epoch"
+    written = history.ridge_figure(title, record, cell_name, path, theme)
+    return written, f"{cell_name}: {len(record['epochs'])} snapshots (epochs {record['epochs'][0]['epoch']} to {record['epochs'][-1]['epoch']})"

@@ -416,14 +416,21 @@ def trim_history(history_csv, epochs):
     return rows[1 : epochs + 1]
 
 
-def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.inf):
-    """Fit `model` from `initial_epoch` to the config's epochs; returns (the RunMonitor, seconds)."""
+def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.inf, recorded=()):
+    """Fit `model` from `initial_epoch` to the config's epochs; returns (the RunMonitor, seconds).
+
+    `recorded` may name "weights": gate-block weight quantiles after every epoch (tools/history.py).
+    """
     import keras
 
     monitor = RunMonitor(run_dir, initial_epoch=initial_epoch, best=best)
     # The history row of an epoch is written before its backup: a kill between the two leaves one
     # row too many, which `trim_history` drops on resume, never a row too few.
     callbacks = [keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=initial_epoch > 0), monitor]
+    if "weights" in recorded:
+        from tools import history
+
+        callbacks.insert(1, history.recorder(run_dir, initial_epoch))
     started = time.perf_counter()
     if initial_epoch < plan.config["epochs"]:
         try:
@@ -515,7 +522,7 @@ def execute(plan, run_dir, record, verbose, log, resuming=False):
             record.update(status="running", resumed_after_epoch=initial_epoch)
             write_json(run_dir / RUN_FILE, record)
 
-        monitor, train_seconds = train(plan, model, data, run_dir, verbose, initial_epoch, best)
+        monitor, train_seconds = train(plan, model, data, run_dir, verbose, initial_epoch, best, record.get("recorded", ()))
         status = "interrupted" if monitor.interrupted else "complete"
         if monitor.interrupted:
             log("interrupted: keeping what was trained so far (Ctrl-C again to abort)")
@@ -571,7 +578,10 @@ def remove_backup(run_dir):
         backup.rmdir()
 
 
-def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbose=None, log=print):
+RECORDABLE = ("weights",)
+
+
+def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbose=None, log=print, recorded=()):
     """Train, evaluate and demo one recipe, writing a run directory.
 
     Args:
@@ -582,6 +592,7 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
         out: run directory to create (default runs/<id>-<time>).
         verbose: Keras fit verbosity (default: progress bar on a terminal, one line per epoch otherwise).
         log: where progress lines go.
+        recorded: what to keep during training besides the history (RECORDABLE: "weights").
 
     Returns:
         A RunResult.
@@ -590,6 +601,9 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
         UsageError, ConfigError: bad recipe id, config or --out (nothing is trained, nothing written).
         RunFailed: the loss became NaN.
     """
+    unknown = [item for item in recorded if item not in RECORDABLE]
+    if unknown:
+        raise errors.UsageError(f"--record takes {', '.join(RECORDABLE)}, got '{unknown[0]}'. Use e.g. --record weights.")
     plan = resolve(recipe_id, brief=brief, sets=sets, epochs=epochs, seed=seed)
     run_dir, lock = new_run_dir(recipe_id, out)
     try:
@@ -603,6 +617,7 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
             "brief": brief,
             "overrides": {key: new for key, _, new, _ in plan.changes},
             "seed": plan.config["seed"],
+            "recorded": list(dict.fromkeys(recorded)),
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **provenance(),
