@@ -197,3 +197,46 @@ def test_text_features_and_correlations():
 )
 def test_more_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
     test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd)
+
+
+def conv_model(seed=0):
+    """A small classifier of (40, 4) inputs that reads only their first 20 steps (Cropping1D drops the rest)."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((40, 4))
+    features = keras.layers.Conv1D(6, 3, padding="same", activation="relu", name="conv")(keras.layers.Cropping1D((0, 20))(inputs))
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling1D()(features))
+    model = keras.Model(inputs, outputs)
+    model.compile(loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_occluding_what_the_model_ignores_changes_nothing():
+    model = conv_model()
+    x = RNG.normal(size=(1, 40, 4)).astype("float32")
+    rise, times, bands, base = introspect.occlusion_map(model, x, np.array([1]), patch=(4, 4), stride=(4, 4), fill=0.0)
+    assert bands == [0] and base > 0
+    ignored = [k for k, t in enumerate(times) if t >= 20]
+    read = [k for k, t in enumerate(times) if t + 4 <= 20]
+    assert np.all(np.abs(rise[ignored]) < 1e-7)
+    assert np.all(np.abs(rise[read]) > 1e-5)
+
+
+def test_activation_maximization_raises_the_units_activation():
+    model = conv_model()
+    conv = model.get_layer("conv")
+    synthesized, start, end = introspect.maximize(model, conv, (40, 4), [0, 3], steps=40)
+    assert synthesized.shape == (2, 40, 4) and np.all(end > start + 0.5)
+    assert introspect.receptive_window(model, conv, 10, 40) == (9, 11)  # kernel 3, 'same' padding, after a crop of the end
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["inspect", "memory_task", "occlusion"], "has no convolution"),
+        (["inspect", "dilated_context", "maximize", "--layer", "conv_9"], "Its convolutions: front_conv_1"),
+        (["inspect", "dilated_context", "maximize", "--units", "99"], "is not a unit of front_conv_1"),
+        (["inspect", "memory_task", "states", "--units", "1,2,3,4"], "up to three units"),
+    ],
+)
+def test_convolution_figures_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
+    test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd)

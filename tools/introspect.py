@@ -23,7 +23,7 @@ import numpy as np
 
 from tools.errors import UsageError, did_you_mean
 
-FIGURES = ("states", "gradients", "spectrum", "history")
+FIGURES = ("states", "gradients", "spectrum", "history", "occlusion", "maximize")
 # Features of a text that `--find` correlates with every unit (Karpathy et al. 2015's interpretable cells).
 TEXT_FEATURES = {
     "position_in_line": "characters since the last newline",
@@ -294,6 +294,8 @@ def inspect_states(item, path, layer=None, sample=0, units=None, theme="light"):
     from tools.architecture import cell_spec
 
     chosen = units if units else busiest_units(traces["h"][0])
+    if len(chosen) > 3:
+        raise UsageError(f"The states figure traces up to three units, got {len(chosen)}. Use e.g. --units 0,5,12.")
     bad = [u for u in chosen if not 0 <= u < traces["h"].shape[-1]]
     if bad:
         raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {traces['h'].shape[-1]}, numbered from 0). Use e.g. --units 0,1.")
@@ -522,7 +524,7 @@ def _kind(cell):
     return cell_spec(cell).get("cell")
 
 
-def parse_units(text):
+def parse_units(text, most=6):
     """[3, 17] for "--units 3,17" (None when not given).
 
     Raises:
@@ -534,8 +536,8 @@ def parse_units(text):
         units = [int(part) for part in text.split(",")]
     except ValueError:
         raise UsageError(f"--units takes unit numbers separated by commas, got '{text}'. Use e.g. --units 0,5,12.") from None
-    if not units or len(units) > 3:
-        raise UsageError(f"--units takes one to three unit numbers, got {len(units)}. Use e.g. --units 0,5,12.")
+    if not units or len(units) > most:
+        raise UsageError(f"--units takes one to {most} unit numbers, got {len(units)}. Use e.g. --units 0,5,12.")
     return units
 
 
@@ -727,3 +729,274 @@ def inspect_history(item, path, layer=None, hinton=False, theme="light"):
     title = f"{item.label} · {cell_name} ({describe_chain(cell)}): weight distributions per gate, epoch by epoch"
     written = history.ridge_figure(title, record, cell_name, path, theme)
     return written, f"{cell_name}: {len(record['epochs'])} snapshots (epochs {record['epochs'][0]['epoch']} to {record['epochs'][-1]['epoch']})"
+
+
+# --- occlusion (Zeiler & Fergus 2013) ---
+
+
+def convolution_layers(model):
+    """{name: layer} of the model's convolution layers (keras Conv*), in graph order."""
+    from tools.architecture import _is_convolution
+
+    return {layer.name: layer for layer in model.layers if _is_convolution(layer) and "Pool" not in type(layer).__name__}
+
+
+def needs_convolutions(item):
+    if not convolution_layers(item.model):
+        raise UsageError(f"{item.recipe_id} has no convolution, so occlusion and activation maximization do not apply. Try 'states' or 'gradients'.")
+
+
+def per_example_loss(model, x, y):
+    """The model's own loss for each example of a batch (classification: -log p(correct); CTC: the CTC loss)."""
+    from keras import ops
+
+    from tools.gradients import call, loss_function
+
+    prediction = call(model, x)
+    loss = loss_function(model)
+    values = []
+    for index in range(int(ops.shape(prediction)[0])):
+        values.append(float(ops.mean(loss(ops.convert_to_tensor(y[index : index + 1]), prediction[index : index + 1]))))
+    return np.array(values)
+
+
+def occlusion_map(model, x, y, patch, stride, fill):
+    """Rise of the model's loss when a patch of `fill` covers each place of one input x (1, time, features).
+
+    Args:
+        patch: (time, features) size of the patch; features = all of them for a waveform.
+        stride: (time, features) step between patches.
+        fill: the value the patch holds (0 for silence, the input's mean for a grey spectrogram).
+
+    Returns:
+        (rise (rows, columns), starts in time, starts in features, the unoccluded loss).
+    """
+    base = per_example_loss(model, x, y)[0]
+    length, width = x.shape[1], x.shape[2]
+    times = list(range(0, max(1, length - patch[0] + 1), stride[0]))
+    bands = list(range(0, max(1, width - patch[1] + 1), stride[1]))
+    places = [(t, f) for t in times for f in bands]
+    rise = np.zeros(len(places))
+    for start in range(0, len(places), 64):  # 64 occluded copies per forward pass
+        chunk = places[start : start + 64]
+        batch = np.repeat(x, len(chunk), axis=0)
+        for k, (t, f) in enumerate(chunk):
+            batch[k, t : t + patch[0], f : f + patch[1]] = fill
+        rise[start : start + len(chunk)] = per_example_loss(model, batch, np.repeat(y, len(chunk), axis=0)) - base
+    return rise.reshape(len(times), len(bands)), times, bands, base
+
+
+def occlusion_figure(title, x, rise, times, bands, patch, loss_name, base, path, theme="light"):
+    """The input (waveform or spectrogram) above the rise of the loss when each of its regions is covered, on one time axis."""
+    from recipes.common import style
+
+    spectrogram = x.shape[2] > 1
+    fig, (top, bottom) = figure(theme, 2, 1, figsize=(11, 6.4), sharex=True, gridspec_kw={"height_ratios": [1, 1.15]})
+    if spectrogram:
+        top.imshow(x[0].T, aspect="auto", origin="lower", cmap="magma", interpolation="nearest", extent=(0, x.shape[1], 0, x.shape[2]))
+        top.set_ylabel("feature (mel band)")
+        limit = max(float(np.abs(rise).max()), 1e-9)
+        image = bottom.imshow(
+            rise.T,
+            aspect="auto",
+            origin="lower",
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            interpolation="nearest",
+            extent=(times[0], times[-1] + (times[1] - times[0] if len(times) > 1 else patch[0]), 0, x.shape[2]),
+        )
+        bottom.set_ylabel("feature (mel band)")
+        fig.colorbar(image, ax=[top, bottom], pad=0.01, fraction=0.03).set_label(f"rise of the {loss_name} when covered")
+    else:
+        top.plot(np.arange(x.shape[1]), x[0, :, 0], color=style.SERIES[0], linewidth=0.6)
+        top.set_ylabel("waveform")
+        centres = np.asarray(times) + patch[0] / 2
+        bottom.plot(centres, rise[:, 0], color=style.SERIES[1], linewidth=1.6)
+        bottom.axhline(0, color="#999999", linewidth=0.8)
+        bottom.set_ylabel(f"rise of the {loss_name}\nwhen covered")
+    for ax in (top, bottom):
+        ax.grid(False)
+    bottom.set_xlabel(f"input step (a patch of {patch[0]} steps" + (f" x {patch[1]} bands)" if spectrogram else ")"))
+    fig.suptitle(f"{title}\nloss of the whole input {base:.3f}; red: covering it hurts, blue: covering it helps", fontsize=11)
+    return style.save(fig, path)
+
+
+def inspect_occlusion(item, path, sample=0, theme="light"):
+    """Write the occlusion figure for one test input; returns (path, summary)."""
+    needs_convolutions(item)
+    x, y = test_batch(item, sample + 1)
+    if isinstance(x, (dict, list)):
+        raise UsageError(f"{item.recipe_id} reads several inputs; occlusion covers a single input sequence.")
+    x, y = np.array(x[sample : sample + 1], dtype=np.float32), np.asarray(y[sample : sample + 1])
+    spectrogram = x.shape[2] > 1
+    # About 32 x 8 patches over a spectrogram (time x bands), 80 half-overlapping ones along a waveform: a few hundred passes.
+    patch = (max(2, x.shape[1] // 32), max(1, x.shape[2] // 8)) if spectrogram else (max(2, x.shape[1] // 40), 1)
+    stride = patch if spectrogram else (max(1, patch[0] // 2), 1)
+    fill = float(x.mean()) if spectrogram else 0.0
+    rise, times, bands, base = occlusion_map(item.model, x, y, patch, stride, fill)
+    loss_name = "CTC loss" if "ctc" in str(item.model.loss).lower() else "loss"
+    title = f"Occlusion · {item.label} · test input {sample}"
+    written = occlusion_figure(title, x, rise, times, bands, patch, loss_name, base, path, theme)
+    peak = np.unravel_index(np.argmax(rise), rise.shape)
+    return written, f"{len(times) * len(bands)} patches; largest rise {rise.max():.3f} at step {times[peak[0]]}" + (f", band {bands[peak[1]]}" if spectrogram else "")
+
+
+# --- activation maximization (Yosinski, Clune, Nguyen, Fuchs & Lipson 2015) ---
+
+
+def unit_activation(sub, x, units):
+    """Each example's own unit at the middle output position: x[i] drives units[i]; keras tensors in and out."""
+    from keras import ops
+
+    from tools.gradients import call
+
+    activation = call(sub, x)
+    middle = activation.shape[1] // 2
+    picked = activation[:, middle]  # (batch, channels) or (batch, bands, channels)
+    if len(picked.shape) == 3:
+        picked = ops.mean(picked, axis=1)
+    return ops.sum(picked * ops.one_hot(ops.convert_to_tensor(units), picked.shape[-1], dtype=picked.dtype), axis=-1)
+
+
+def maximize(model, layer, shape, units, steps=160, rate=0.05, decay=0.02, blur_every=4, sigma=0.6, clip=0.1, seed=0):
+    """Inputs that excite each of `units` of a convolution layer at the middle position, by regularized gradient ascent.
+
+    The regularizers of Yosinski et al. (2015): L2 decay after every step, a Gaussian blur every
+    `blur_every` steps, and clipping of the components smaller than `clip` of the largest to 0.
+
+    Returns:
+        (inputs (len(units), *shape), activation at the start, activation at the end).
+    """
+    import keras
+    from scipy.ndimage import gaussian_filter
+
+    from tools.gradients import gradients
+
+    sub = keras.Model(model.inputs, layer.output)
+    rng = np.random.default_rng(seed)
+    x = (0.01 * rng.standard_normal((len(units), *shape))).astype(np.float32)
+    units = np.asarray(units)
+
+    def objective(batch):
+        return keras.ops.sum(unit_activation(sub, batch, units))
+
+    start = keras.ops.convert_to_numpy(unit_activation(sub, x, units))
+    for step in range(steps):
+        (gradient,) = gradients(objective, [x])
+        x = x + rate * gradient / (np.std(gradient, axis=tuple(range(1, x.ndim)), keepdims=True) + 1e-8)
+        x = x * (1 - decay)
+        if blur_every and step % blur_every == 0:
+            x = gaussian_filter(x, sigma=(0, *[sigma] * (x.ndim - 1))).astype(np.float32)
+        largest = np.abs(x).max(axis=tuple(range(1, x.ndim)), keepdims=True)
+        x = np.where(np.abs(x) < clip * largest, 0.0, x).astype(np.float32)
+    return x, start, keras.ops.convert_to_numpy(unit_activation(sub, x, units))
+
+
+def top_examples(activation, units, count=3):
+    """[(example, output position, activation)] of the test inputs that excite each unit most, per unit.
+
+    Args:
+        activation: the layer's output on the test inputs, (examples, positions, [bands,] channels).
+    """
+    if activation.ndim == 4:
+        activation = activation.mean(axis=2)
+    found = []
+    for unit in units:
+        values = activation[..., unit]  # (examples, positions)
+        order = np.argsort(-values, axis=None, kind="stable")[:count]
+        found.append([(int(i), int(p), float(values[i, p])) for i, p in zip(*np.unravel_index(order, values.shape))])
+    return found
+
+
+def receptive_window(model, layer, position, length):
+    """(first, last) input steps read by `layer`'s output at `position`: the time axis of every convolution and
+    pooling layer up to it (kernel, dilation, stride; 'same' or 'causal' padding), clipped to the input."""
+    from tools.architecture import _convolution_config, _is_convolution
+
+    field, jump, causal = 1, 1, True
+    for each in model.layers:
+        if _is_convolution(each):
+            config = _convolution_config(each)
+            field += (config["kernel_size"] - 1) * config["dilation_rate"] * jump
+            jump *= config["strides"]
+            causal = causal and config["padding"] == "causal"
+        if each is layer:
+            break
+    centre = position * jump + (jump - 1) // 2
+    first = centre - (field - 1) if causal else centre - (field - 1) // 2
+    first = min(max(0, first), max(0, length - field))
+    return first, min(length - 1, first + field - 1)
+
+
+def choose_convolution(item, layer=None):
+    """(name, layer) of a convolution layer: `layer`, else the first.
+
+    Raises:
+        UsageError: no convolution, or none called `layer` (the message lists them).
+    """
+    needs_convolutions(item)
+    layers = convolution_layers(item.model)
+    name = layer or next(iter(layers))
+    if name not in layers:
+        raise UsageError(f"{item.recipe_id} has no convolution layer '{name}'.{did_you_mean(name, layers)} Its convolutions: {', '.join(layers)}.")
+    return name, layers[name]
+
+
+def maximize_figure(title, columns, rows, path, theme="light"):
+    """rows: [(row label, [(panel title, array (time, features))...])]: spectrogram crops as images, waveforms as lines."""
+    from recipes.common import style
+
+    fig, axes = figure(theme, len(rows), len(columns), figsize=(2.55 * len(columns) + 1.2, 1.55 * len(rows) + 1.0), squeeze=False)
+    for r, (label, panels) in enumerate(rows):
+        for c, (heading, crop) in enumerate(panels):
+            ax = axes[r][c]
+            if crop.shape[1] > 1:
+                ax.imshow(crop.T, aspect="auto", origin="lower", cmap="magma", interpolation="nearest")
+            else:
+                ax.plot(crop[:, 0], color=style.SERIES[0 if c == 0 else 2], linewidth=0.8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            ax.set_title(heading, fontsize=8.5)
+            if c == 0:
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    for c, heading in enumerate(columns):
+        axes[0][c].set_title(f"{heading}\n{axes[0][c].get_title()}", fontsize=8.5)
+    fig.suptitle(title, fontsize=11)
+    return style.save(fig, path)
+
+
+def inspect_maximize(item, path, layer=None, units=None, theme="light"):
+    """Synthesized inputs that excite units of a convolution layer, next to the test inputs that excite them most; returns (path, summary)."""
+    name, conv = choose_convolution(item, layer)
+    x, _ = test_batch(item, 64)
+    if isinstance(x, (dict, list)):
+        raise UsageError(f"{item.recipe_id} reads several inputs; activation maximization synthesizes a single input sequence.")
+    x = np.asarray(x, dtype=np.float32)
+    import keras
+
+    from tools.gradients import call
+
+    channels = conv.output.shape[-1]
+    bad = [u for u in units or [] if not 0 <= u < channels]
+    if bad:
+        raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {channels} channels, numbered from 0). Use e.g. --units 0,1.")
+    activation = keras.ops.convert_to_numpy(call(keras.Model(item.model.inputs, conv.output), x))
+    if not units:  # the six units most active on the test inputs
+        units = [int(u) for u in np.argsort(-activation.reshape(-1, channels).mean(axis=0), kind="stable")[:6]]
+    synthesized, start, end = maximize(item.model, conv, x.shape[1:], units)
+    tops = top_examples(activation, units)
+    rows = []
+    for k, unit in enumerate(units):
+        first, last = receptive_window(item.model, conv, activation.shape[1] // 2, x.shape[1])
+        panels = [(f"activation {start[k]:.2f} → {end[k]:.2f}", synthesized[k, first : last + 1])]
+        for example, place, value in tops[k]:
+            a, b = receptive_window(item.model, conv, place, x.shape[1])
+            panels.append((f"test input {example}: {value:.2f}", x[example, a : b + 1]))
+        rows.append((f"unit {unit}", panels))
+    columns = ["synthesized from noise", "most exciting test input", "second", "third"][: 1 + len(tops[0])]
+    title = f"Activation maximization · {item.label} · {name}: what excites single units (Yosinski et al. 2015)"
+    written = maximize_figure(title, columns, rows, path, theme)
+    gains = ", ".join(f"unit {u}: {s:.2f} → {e:.2f}" for u, s, e in zip(units, start, end))
+    return written, f"activation at the middle position, from noise to the end of the ascent: {gains}"
