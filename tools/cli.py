@@ -190,6 +190,8 @@ def cmd_inspect(args):
         written, summary = introspect.inspect_occlusion(item, path, args.sample, args.theme)
     elif args.figure == "maximize":
         written, summary = introspect.inspect_maximize(item, path, args.layer, units, args.theme)
+    elif args.figure == "attention":
+        written, summary = introspect.inspect_attention(item, path, args.sample, args.theme)
     elif args.figure == "history":
         written, summary = introspect.inspect_history(item, path, args.layer, args.hinton, args.theme)
     else:
@@ -321,7 +323,7 @@ def build_parser():
 
     p = verbs.add_parser("inspect", help="inside a network: gate states, gradient flow through time, recurrent spectra")
     p.add_argument("target", metavar="ID|RUN_DIR")
-    p.add_argument("figure", choices=["states", "gradients", "spectrum", "history", "occlusion", "maximize"])
+    p.add_argument("figure", choices=["states", "gradients", "spectrum", "history", "occlusion", "maximize", "attention"])
     p.add_argument("--layer", help="the recurrent layer (default: the first); NAME/backward for a Bidirectional's backward half")
     p.add_argument("--sample", type=int, default=0, help="states: which test input (default 0)")
     p.add_argument("--units", help="states: units to trace, e.g. 3,17 (default: the three that vary most)")

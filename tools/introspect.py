@@ -23,7 +23,7 @@ import numpy as np
 
 from tools.errors import UsageError, did_you_mean
 
-FIGURES = ("states", "gradients", "spectrum", "history", "occlusion", "maximize")
+FIGURES = ("states", "gradients", "spectrum", "history", "occlusion", "maximize", "attention")
 # Features of a text that `--find` correlates with every unit (Karpathy et al. 2015's interpretable cells).
 TEXT_FEATURES = {
     "position_in_line": "characters since the last newline",
@@ -460,12 +460,12 @@ def spectrum_figure(title, rows, path, theme="light", radius=None):
             values.annotate(
                 f"1/γ = {bound:g}: every σ below it is sufficient for vanishing gradients (Pascanu et al. 2013)",
                 (len(singular), bound),
-                xytext=(-4, -4),
+                xytext=(-4, 4),
                 textcoords="offset points",
                 fontsize=8,
                 color=colour,
                 ha="right",
-                va="top",
+                va="bottom",
             )
         plane.set_aspect("equal")
         plane.set_title(f"{block}\neigenvalues, largest |λ| {' → '.join(radii)}", color=colour, fontsize=10)
@@ -497,16 +497,18 @@ def inspect_spectrum(item, path, layer=None, theme="light"):
     name, _, cell, _ = choose_layer(item, layer)
     blocks = recurrent_blocks(cell)
     before = {}
-    if item.run_dir:
+    fixed = cell_spec_of(cell).get("trainable") is False  # a reservoir: the matrix training never changes
+    if item.run_dir and not fixed:
         twin = untrained_twin(item)
         before = recurrent_blocks(choose_layer(twin, name)[2])
     rows = []
     for gate, matrix in blocks.items():
         matrices = {"at initialisation": before[gate]} if before else {}
-        matrices["trained" if item.run_dir else "at initialisation"] = matrix
+        matrices["trained" if item.run_dir and not fixed else "at initialisation"] = matrix
         rows.append((gate, cell, matrices))
     radius = item.config.get("spectral_radius") if _kind(cell) == "leaky" else None
-    title = f"{item.label} · {name}\n{describe_chain(cell)}: the recurrent weight matrix of each gate"
+    which = "the recurrent weight matrix" + ("" if _kind(cell) in ("basic", "leaky") else " of each gate") + (", fixed at initialisation" if fixed else "")
+    title = f"{item.label} · {name}\n{describe_chain(cell)}: {which}"
     written = spectrum_figure(title, rows, path, theme, radius)
     summary = "; ".join(
         f"{gate}: "
@@ -518,10 +520,14 @@ def inspect_spectrum(item, path, layer=None, theme="light"):
     return written, summary
 
 
-def _kind(cell):
+def cell_spec_of(cell):
     from tools.architecture import cell_spec
 
-    return cell_spec(cell).get("cell")
+    return cell_spec(cell)
+
+
+def _kind(cell):
+    return cell_spec_of(cell).get("cell")
 
 
 def parse_units(text, most=6):
@@ -747,32 +753,43 @@ def needs_convolutions(item):
 
 
 def per_example_loss(model, x, y):
-    """The model's own loss for each example of a batch (classification: -log p(correct); CTC: the CTC loss)."""
-    from keras import ops
+    """The model's own loss for each example of a batch (classification: -log p(correct); CTC: the CTC loss).
 
-    from tools.gradients import call, loss_function
+    One compiled forward pass (predict_on_batch) and one unreduced loss over the whole batch.
+    """
+    import keras
 
-    prediction = call(model, x)
-    loss = loss_function(model)
-    values = []
-    for index in range(int(ops.shape(prediction)[0])):
-        values.append(float(ops.mean(loss(ops.convert_to_tensor(y[index : index + 1]), prediction[index : index + 1]))))
-    return np.array(values)
+    prediction = model.predict_on_batch(x)
+    loss = model.loss
+    function = keras.losses.get(loss) if isinstance(loss, str) else loss.call  # .call: no reduction over the batch
+    values = np.asarray(keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(y), keras.ops.convert_to_tensor(prediction))))
+    return values.reshape(values.shape[0], -1).mean(axis=1)
 
 
-def occlusion_map(model, x, y, patch, stride, fill):
+def signal_end(x):
+    """The length of one input (1, time, features) without its trailing padding (repeats of its last frame)."""
+    frames = x[0].reshape(x.shape[1], -1)
+    same = np.all(frames == frames[-1], axis=1)
+    end = len(same)
+    while end > 1 and same[end - 1]:
+        end -= 1
+    return min(len(same), end + 1)
+
+
+def occlusion_map(model, x, y, patch, stride, fill, length=None):
     """Rise of the model's loss when a patch of `fill` covers each place of one input x (1, time, features).
 
     Args:
         patch: (time, features) size of the patch; features = all of them for a waveform.
         stride: (time, features) step between patches.
         fill: the value the patch holds (0 for silence, the input's mean for a grey spectrogram).
+        length: cover only the first `length` steps (the signal before its padding); default all.
 
     Returns:
         (rise (rows, columns), starts in time, starts in features, the unoccluded loss).
     """
     base = per_example_loss(model, x, y)[0]
-    length, width = x.shape[1], x.shape[2]
+    length, width = length or x.shape[1], x.shape[2]
     times = list(range(0, max(1, length - patch[0] + 1), stride[0]))
     bands = list(range(0, max(1, width - patch[1] + 1), stride[1]))
     places = [(t, f) for t in times for f in bands]
@@ -829,15 +846,16 @@ def inspect_occlusion(item, path, sample=0, theme="light"):
     if isinstance(x, (dict, list)):
         raise UsageError(f"{item.recipe_id} reads several inputs; occlusion covers a single input sequence.")
     x, y = np.array(x[sample : sample + 1], dtype=np.float32), np.asarray(y[sample : sample + 1])
+    end = signal_end(x)  # the model reads the padding as it was trained to; only the signal is covered and shown
     spectrogram = x.shape[2] > 1
     # About 32 x 8 patches over a spectrogram (time x bands), 80 half-overlapping ones along a waveform: a few hundred passes.
-    patch = (max(2, x.shape[1] // 32), max(1, x.shape[2] // 8)) if spectrogram else (max(2, x.shape[1] // 40), 1)
+    patch = (max(2, end // 32), max(1, x.shape[2] // 8)) if spectrogram else (max(2, end // 40), 1)
     stride = patch if spectrogram else (max(1, patch[0] // 2), 1)
-    fill = float(x.mean()) if spectrogram else 0.0
-    rise, times, bands, base = occlusion_map(item.model, x, y, patch, stride, fill)
+    fill = float(x[:, :end].mean()) if spectrogram else 0.0
+    rise, times, bands, base = occlusion_map(item.model, x, y, patch, stride, fill, end)
     loss_name = "CTC loss" if "ctc" in str(item.model.loss).lower() else "loss"
     title = f"Occlusion · {item.label} · test input {sample}"
-    written = occlusion_figure(title, x, rise, times, bands, patch, loss_name, base, path, theme)
+    written = occlusion_figure(title, x[:, :end], rise, times, bands, patch, loss_name, base, path, theme)
     peak = np.unravel_index(np.argmax(rise), rise.shape)
     return written, f"{len(times) * len(bands)} patches; largest rise {rise.max():.3f} at step {times[peak[0]]}" + (f", band {bands[peak[1]]}" if spectrogram else "")
 
@@ -976,13 +994,11 @@ def inspect_maximize(item, path, layer=None, units=None, theme="light"):
     x = np.asarray(x, dtype=np.float32)
     import keras
 
-    from tools.gradients import call
-
     channels = conv.output.shape[-1]
     bad = [u for u in units or [] if not 0 <= u < channels]
     if bad:
         raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {channels} channels, numbered from 0). Use e.g. --units 0,1.")
-    activation = keras.ops.convert_to_numpy(call(keras.Model(item.model.inputs, conv.output), x))
+    activation = np.asarray(keras.Model(item.model.inputs, conv.output).predict_on_batch(x))
     if not units:  # the six units most active on the test inputs
         units = [int(u) for u in np.argsort(-activation.reshape(-1, channels).mean(axis=0), kind="stable")[:6]]
     synthesized, start, end = maximize(item.model, conv, x.shape[1:], units)
@@ -1000,3 +1016,83 @@ def inspect_maximize(item, path, layer=None, units=None, theme="light"):
     written = maximize_figure(title, columns, rows, path, theme)
     gains = ", ".join(f"unit {u}: {s:.2f} → {e:.2f}" for u, s, e in zip(units, start, end))
     return written, f"activation at the middle position, from noise to the end of the ascent: {gains}"
+
+
+# --- attention ---
+
+
+def attention_output(model):
+    """(layer, index of its attention-weights output) of the model's attending decoder, or None."""
+    for layer in model.layers:
+        spec = getattr(layer, "diagram_spec", None)
+        spec = spec() if callable(spec) else None
+        if spec and "attention" in (spec.get("arguments") or {}).values() and "attention_weights" in spec.get("outputs", ()):
+            return layer, list(spec["outputs"]).index("attention_weights")
+    return None
+
+
+def inspect_attention(item, path, sample=0, theme="light"):
+    """The attention weights of one test input: a heatmap, and as edges from every encoder step to every decoder step; returns (path, summary)."""
+    import keras
+
+    from tools.gradients import call
+
+    found = attention_output(item.model)
+    if found is None:
+        raise UsageError(f"{item.recipe_id} has no attention layer, so there are no attention weights to draw. Try seq2seq_attention.")
+    layer, index = found
+    x, _ = test_batch(item, sample + 1)
+    x = _take_one(x, sample)
+    weights = keras.ops.convert_to_numpy(call(keras.Model(item.model.inputs, layer.output[index]), x))[0]  # (Td, Te)
+    vocabulary = item.data.get("vocabulary")
+    values = list(x.values()) if isinstance(x, dict) else x
+    source, target = (np.asarray(v)[0] for v in values[:2]) if isinstance(x, dict) else (None, None)
+    source_length = int(np.count_nonzero(source)) if source is not None else weights.shape[1]
+    target_length = int(np.count_nonzero(target)) if target is not None else weights.shape[0]
+    weights = weights[:target_length, :source_length]
+    token = (lambda ids, k: vocabulary[int(ids[k])]) if vocabulary is not None else (lambda ids, k: str(k))
+    source_tokens = [token(source, k) for k in range(source_length)] if source is not None else list(map(str, range(source_length)))
+    # The decoder reads y(t-1) at step t: the token it writes at step t is the next input (or <end>).
+    written = [token(target, k + 1) if k + 1 < target_length else "$" for k in range(target_length)] if target is not None else list(map(str, range(target_length)))
+    title = f"Attention · {item.label} · test input {sample}: the decoder's weights over the encoder's steps (teacher-forced)"
+    return attention_figure(title, weights, source_tokens, written, path, theme), f"{target_length} decoder steps x {source_length} encoder steps; mean largest weight {weights.max(axis=1).mean():.2f}"
+
+
+def attention_figure(title, weights, source_tokens, output_tokens, path, theme="light"):
+    """Left: the classic heatmap. Right: encoder steps h(i) below, decoder steps s(j) above, edges with opacity = weight."""
+    from recipes.common import style
+    from recipes.common.style import THEMES
+
+    fig, (heat, graph) = figure(theme, 1, 2, figsize=(14, 5.8), gridspec_kw={"width_ratios": [1, 1.6]})
+    image = heat.imshow(weights, cmap="viridis", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    heat.set_xticks(range(len(source_tokens)))
+    heat.set_xticklabels(source_tokens, fontsize=8)
+    heat.set_yticks(range(len(output_tokens)))
+    heat.set_yticklabels(output_tokens, fontsize=8)
+    heat.set_xlabel("encoder step (input token)")
+    heat.set_ylabel("decoder step (token written)")
+    heat.grid(False)
+    fig.colorbar(image, ax=heat, fraction=0.04, pad=0.02).set_label("attention weight α")
+    colours = THEMES[theme]
+    te, td = weights.shape[1], weights.shape[0]
+    span = max(te, td) - 1 or 1
+    xs_enc = np.linspace(0, span, te)
+    xs_dec = np.linspace(0, span, td)
+    for j in range(td):
+        for i in range(te):
+            if weights[j, i] > 0.01:
+                graph.plot([xs_enc[i], xs_dec[j]], [0, 1], color=colours["weights"]["U"], alpha=float(min(1.0, weights[j, i])), linewidth=0.6 + 2.4 * weights[j, i])
+    graph.scatter(xs_enc, np.zeros(te), s=180, color=colours["fill"]["hidden"], edgecolor=colours["ink"], zorder=3)
+    graph.scatter(xs_dec, np.ones(td), s=180, color=colours["fill"]["hidden"], edgecolor=colours["ink"], zorder=3)
+    for x, tokenised in zip(xs_enc, source_tokens):
+        graph.text(x, -0.09, tokenised, ha="center", va="top", fontsize=8.5)
+    for x, tokenised in zip(xs_dec, output_tokens):
+        graph.text(x, 1.09, tokenised, ha="center", va="bottom", fontsize=8.5)
+    graph.text(-0.04 * span, 0, "encoder $\\boldsymbol{h}^{(i)}$", ha="right", va="center", fontsize=10)
+    graph.text(-0.04 * span, 1, "decoder $\\boldsymbol{s}^{(j)}$", ha="right", va="center", fontsize=10)
+    graph.set_xlim(-0.2 * span, 1.03 * span)
+    graph.set_ylim(-0.35, 1.35)
+    graph.set_axis_off()
+    graph.set_title("the same weights as edges: opacity and width ∝ α(j, i)", fontsize=10)
+    fig.suptitle(title, fontsize=11)
+    return style.save(fig, path)

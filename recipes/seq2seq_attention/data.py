@@ -74,7 +74,8 @@ def load_data(config):
 
     Returns:
         dict with "train", "validation", "test": ({"source", "decoder_input"}, target),
-        and "test_lengths": (num_test,) the test strings' lengths, for per-length metrics.
+        "test_lengths": (num_test,) the test strings' lengths, for per-length metrics, and
+        "vocabulary": the text of every token id (for figures that show the tokens).
     """
     low, high = config["min_length"], config["max_length"]
     data = {}
@@ -89,4 +90,5 @@ def load_data(config):
         examples = make_examples(lengths, high, rng)
         data[split] = ({"source": examples["source"], "decoder_input": examples["decoder_input"]}, examples["target"])
         data[f"{split}_lengths"] = examples["lengths"]
+    data["vocabulary"] = TOKEN_TEXT
     return data
