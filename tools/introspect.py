@@ -987,17 +987,17 @@ def maximize_figure(title, columns, rows, path, theme="light"):
 
 def inspect_maximize(item, path, layer=None, units=None, theme="light"):
     """Synthesized inputs that excite units of a convolution layer, next to the test inputs that excite them most; returns (path, summary)."""
-    name, conv = choose_convolution(item, layer)
-    x, _ = test_batch(item, 64)
-    if isinstance(x, (dict, list)):
-        raise UsageError(f"{item.recipe_id} reads several inputs; activation maximization synthesizes a single input sequence.")
-    x = np.asarray(x, dtype=np.float32)
     import keras
 
+    name, conv = choose_convolution(item, layer)
     channels = conv.output.shape[-1]
     bad = [u for u in units or [] if not 0 <= u < channels]
     if bad:
         raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {channels} channels, numbered from 0). Use e.g. --units 0,1.")
+    x, _ = test_batch(item, 64)
+    if isinstance(x, (dict, list)):
+        raise UsageError(f"{item.recipe_id} reads several inputs; activation maximization synthesizes a single input sequence.")
+    x = np.asarray(x, dtype=np.float32)
     activation = np.asarray(keras.Model(item.model.inputs, conv.output).predict_on_batch(x))
     if not units:  # the six units most active on the test inputs
         units = [int(u) for u in np.argsort(-activation.reshape(-1, channels).mean(axis=0), kind="stable")[:6]]
