@@ -507,7 +507,11 @@ def inspect_spectrum(item, path, layer=None, theme="light"):
         matrices["trained" if item.run_dir and not fixed else "at initialisation"] = matrix
         rows.append((gate, cell, matrices))
     radius = item.config.get("spectral_radius") if _kind(cell) == "leaky" else None
-    which = "the recurrent weight matrix" + ("" if _kind(cell) in ("basic", "leaky") else " of each gate") + (", fixed at initialisation" if fixed else "")
+    which = (
+        "the recurrent weight matrix"
+        + ("" if _kind(cell) in ("basic", "leaky") else " of each gate")
+        + (", fixed at initialisation" if fixed else "")
+    )
     title = f"{item.label} · {name}\n{describe_chain(cell)}: {which}"
     written = spectrum_figure(title, rows, path, theme, radius)
     summary = "; ".join(
@@ -857,7 +861,9 @@ def inspect_occlusion(item, path, sample=0, theme="light"):
     title = f"Occlusion · {item.label} · test input {sample}"
     written = occlusion_figure(title, x[:, :end], rise, times, bands, patch, loss_name, base, path, theme)
     peak = np.unravel_index(np.argmax(rise), rise.shape)
-    return written, f"{len(times) * len(bands)} patches; largest rise {rise.max():.3f} at step {times[peak[0]]}" + (f", band {bands[peak[1]]}" if spectrogram else "")
+    return written, f"{len(times) * len(bands)} patches; largest rise {rise.max():.3f} at step {times[peak[0]]}" + (
+        f", band {bands[peak[1]]}" if spectrogram else ""
+    )
 
 
 # --- activation maximization (Yosinski, Clune, Nguyen, Fuchs & Lipson 2015) ---
@@ -882,10 +888,25 @@ def maximize(model, layer, shape, units, steps=160, rate=0.05, decay=0.02, blur_
 
     The regularizers of Yosinski et al. (2015): L2 decay after every step, a Gaussian blur every
     `blur_every` steps, and clipping of the components smaller than `clip` of the largest to 0.
+    The unit's value is taken before the layer's own activation (a ReLU at 0 passes no gradient).
 
     Returns:
         (inputs (len(units), *shape), activation at the start, activation at the end).
     """
+    import keras
+
+    activation = getattr(layer, "activation", None)
+    if activation is None or activation is keras.activations.linear:
+        return _ascend(model, layer, shape, units, steps, rate, decay, blur_every, sigma, clip, seed)
+    # A unit switched off by its ReLU has no gradient: ascend its input before the activation.
+    layer.activation = keras.activations.linear
+    try:
+        return _ascend(model, layer, shape, units, steps, rate, decay, blur_every, sigma, clip, seed)
+    finally:
+        layer.activation = activation
+
+
+def _ascend(model, layer, shape, units, steps, rate, decay, blur_every, sigma, clip, seed):
     import keras
     from scipy.ndimage import gaussian_filter
 
@@ -1053,9 +1074,15 @@ def inspect_attention(item, path, sample=0, theme="light"):
     token = (lambda ids, k: vocabulary[int(ids[k])]) if vocabulary is not None else (lambda ids, k: str(k))
     source_tokens = [token(source, k) for k in range(source_length)] if source is not None else list(map(str, range(source_length)))
     # The decoder reads y(t-1) at step t: the token it writes at step t is the next input (or <end>).
-    written = [token(target, k + 1) if k + 1 < target_length else "$" for k in range(target_length)] if target is not None else list(map(str, range(target_length)))
+    written = (
+        [token(target, k + 1) if k + 1 < target_length else "$" for k in range(target_length)]
+        if target is not None
+        else list(map(str, range(target_length)))
+    )
     title = f"Attention · {item.label} · test input {sample}: the decoder's weights over the encoder's steps (teacher-forced)"
-    return attention_figure(title, weights, source_tokens, written, path, theme), f"{target_length} decoder steps x {source_length} encoder steps; mean largest weight {weights.max(axis=1).mean():.2f}"
+    return attention_figure(
+        title, weights, source_tokens, written, path, theme
+    ), f"{target_length} decoder steps x {source_length} encoder steps; mean largest weight {weights.max(axis=1).mean():.2f}"
 
 
 def attention_figure(title, weights, source_tokens, output_tokens, path, theme="light"):
@@ -1081,7 +1108,13 @@ def attention_figure(title, weights, source_tokens, output_tokens, path, theme="
     for j in range(td):
         for i in range(te):
             if weights[j, i] > 0.01:
-                graph.plot([xs_enc[i], xs_dec[j]], [0, 1], color=colours["weights"]["U"], alpha=float(min(1.0, weights[j, i])), linewidth=0.6 + 2.4 * weights[j, i])
+                graph.plot(
+                    [xs_enc[i], xs_dec[j]],
+                    [0, 1],
+                    color=colours["weights"]["U"],
+                    alpha=float(min(1.0, weights[j, i])),
+                    linewidth=0.6 + 2.4 * weights[j, i],
+                )
     graph.scatter(xs_enc, np.zeros(te), s=180, color=colours["fill"]["hidden"], edgecolor=colours["ink"], zorder=3)
     graph.scatter(xs_dec, np.ones(td), s=180, color=colours["fill"]["hidden"], edgecolor=colours["ink"], zorder=3)
     for x, tokenised in zip(xs_enc, source_tokens):
