@@ -1,11 +1,12 @@
 """Gradient flow through time: how much of the loss's gradient reaches each step of a recurrent layer.
 
-`flow(model, layer, x, y)` unrolls the layer's cell step by step with keras.ops (the same
-weights, the same equations as the layer), adds a zero perturbation d(t) to the hidden
-state after every step, and differentiates the model's own loss with respect to those
-perturbations: the gradient with respect to d(t) is dL/dh(t), the total derivative that
-reaches step t through every later step. It also gives |dh(T)/dx(t)|, the Jacobian of the
-last state with respect to the input at step t, one backward pass per unit.
+`flow(model, layers, x, y)` runs the model with each given recurrent layer replaced by its
+cell unrolled step by step with keras.ops (the same weights, the same equations as the
+layer), adds a zero perturbation d(t) to the hidden state after every step, and
+differentiates the model's own loss with respect to those perturbations: the gradient with
+respect to d(t) is dL/dh(t), the total derivative that reaches step t through every later
+step (and every later layer). It also gives |dh(T)/dx(t)|, the Jacobian of the last state
+with respect to the input at step t, its rows computed together on a tiled batch.
 
 The only backend-specific code is `gradients(function, arrays)`, below: TensorFlow
 (GradientTape), JAX (jax.vjp) and PyTorch (autograd) are supported.
@@ -30,12 +31,16 @@ def gradients(function, arrays):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        variables = [tf.convert_to_tensor(a) for a in arrays]
-        with tf.GradientTape() as tape:
-            for variable in variables:
-                tape.watch(variable)
-            value = function(*variables)
-        return [np.asarray(g) if g is not None else np.zeros_like(a) for g, a in zip(tape.gradient(value, variables), arrays)]
+        @tf.function(autograph=False)  # one graph: the unrolled loops run as tf.while_loop, not step by step in Python
+        def differentiate(*variables):
+            with tf.GradientTape() as tape:
+                for variable in variables:
+                    tape.watch(variable)
+                value = function(*variables)
+            return tape.gradient(value, variables)
+
+        found = differentiate(*[tf.convert_to_tensor(a) for a in arrays])
+        return [np.asarray(g) if g is not None else np.zeros_like(a) for g, a in zip(found, arrays)]
     if backend == "jax":
         import jax
 
@@ -63,49 +68,65 @@ def call(model, x):
         return model(x)
 
 
-def split(model, layer):
-    """(before, after): Keras models from the model's inputs to what `layer` reads, and from its output sequence on.
+def _graph(model):
+    """The functional graph of a model (a Sequential model's own)."""
+    return getattr(model, "_functional", None) or model
+
+
+def _substituted(model, x, replace):
+    """The model's outputs on x, with every layer in `replace` ({id(layer): fn(sequence) -> output}) computed by fn.
 
     Raises:
-        ValueError: the layer reads more than one sequence (an initial state, a context), or the rest of the
-            model reads more than its output (a skip past it): its steps cannot be unrolled on their own here.
+        ValueError: a replaced layer reads more than one sequence (an initial state, a context).
     """
-    import keras
+    import warnings
 
-    if isinstance(layer.input, (list, tuple)):
-        raise ValueError(
-            f"'{layer.name}' reads more than its input sequence (an initial state?); gradient flow is drawn for layers that read one sequence."
-        )
-    before = keras.Model(model.inputs, layer.input)
-    try:
-        after = keras.Model(layer.output, model.outputs)
-    except ValueError:
-        raise ValueError(
-            f"The rest of '{model.name}' reads more than '{layer.name}''s output (a skip connection), so its steps cannot be perturbed alone."
-        ) from None
-    return before, after
+    graph = _graph(model)
+
+    def operation(op):
+        if id(op) not in replace:
+            return op
+
+        def run(*args, **kwargs):
+            if len(args) != 1 or any(key in kwargs for key in ("initial_state", "constants")):
+                raise ValueError(
+                    f"'{op.name}' reads more than its input sequence (an initial state?); gradient flow is drawn for layers that read one sequence."
+                )
+            return replace[id(op)](args[0])
+
+        return run
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+        inputs = graph._standardize_inputs(x)
+    outputs = graph._run_through_graph(inputs, operation_fn=operation)
+    return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
 
 def unroll(cell, inputs, perturbation, backwards=False):
     """The hidden states of `cell` over `inputs` (batch, time, features) with `perturbation` (batch, time, units)
-    added to h(t) after each step: keras.ops only, so every backend differentiates it.
+    added to h(t) after each step: keras.ops.scan over the cell, so every backend differentiates it
+    (and TensorFlow compiles it as one loop rather than one graph node per step).
 
     Returns:
         (batch, time, units) hidden states, in input time order (a backward chain runs from the end).
     """
     from keras import ops
 
-    batch, steps = ops.shape(inputs)[0], inputs.shape[1]
+    inputs = ops.convert_to_tensor(inputs)
+    perturbation = ops.cast(ops.convert_to_tensor(perturbation), inputs.dtype)
     sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
-    states = [ops.zeros((batch, size), dtype=inputs.dtype) for size in sizes]
-    hidden = [None] * steps
-    for t in reversed(range(steps)) if backwards else range(steps):
-        output, states = cell(inputs[:, t], states)
+    initial = [ops.zeros((ops.shape(inputs)[0], size), dtype=inputs.dtype) for size in sizes]
+
+    def step(states, step_inputs):
+        x, d = step_inputs
+        output, states = cell(x, states)
         states = list(states) if isinstance(states, (list, tuple)) else [states]
-        output = output + perturbation[:, t]
-        states[0] = output  # h(t) + d(t) is what the next step reads
-        hidden[t] = output
-    return ops.stack(hidden, axis=1)
+        states[0] = output + d  # h(t) + d(t) is what the next step reads
+        return states, list(states)  # the same structure as the carry (what Keras' TensorFlow scan packs ys into)
+
+    _, stacked = ops.scan(step, initial, (ops.moveaxis(inputs, 1, 0), ops.moveaxis(perturbation, 1, 0)), reverse=backwards)
+    return ops.moveaxis(stacked[0], 0, 1)
 
 
 def loss_function(model):
@@ -142,60 +163,123 @@ def _merge(layer, sequences):
     raise ValueError(f"Bidirectional merge_mode {mode!r} is not supported for gradient flow.")
 
 
-def flow(model, layer, x, y, loss_steps=1):
-    """Gradient flow through time in one recurrent layer of a model, on a batch (x, y).
+def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, notes=None):
+    """Gradient flow through time in recurrent layers of a model, on a batch (x, y): one backward
+    pass for the loss's gradient at every step of every layer given.
 
     Args:
-        model: a compiled keras.Model containing `layer` (a keras.layers.RNN or Bidirectional
-            with return_sequences=True, reading one sequence).
-        layer: the recurrent layer.
+        model: a compiled keras.Model containing `layers` (keras.layers.RNN or Bidirectional
+            with return_sequences=True, each reading one sequence).
+        layers: a recurrent layer, or a list of them.
         x, y: a batch of the model's inputs and targets.
         loss_steps: the loss of the last `loss_steps` output steps is differentiated (1: L(τ),
             the book's picture of a late loss reaching early steps; 0: every step's loss).
+            Only where the targets are per step (as long as the output); a sequence loss such
+            as CTC is always differentiated whole.
+        jacobian: the layers (True: all) whose dh(T)/dx(t) is computed too (the slow part:
+            one row per unit), averaged over the first `jacobian_samples` inputs of the batch.
+        notes: a dict, given to learn what was differentiated: notes["loss_steps"] is set to
+            `loss_steps` where the targets are per step, else to None (the whole sequence's loss).
 
     Returns:
         {chain name: {"dL/dh": (time,) mean over the batch of |dL/dh(t)|,
-                      "dh_T/dx": (time,) mean of the Frobenius norm of dh(T)/dx(t)}} per direction;
-        for a backward chain T is its last step, the first of the sequence.
+                      "dh_T/dx": (time,) mean of the Frobenius norm of dh(T)/dx(t), where asked}}
+        per layer and direction, in the order given; for a backward chain T is its first step.
+
+    Raises:
+        ValueError: a layer returns only its last state, or reads more than one sequence.
     """
     from keras import ops
 
-    before, after = split(model, layer)
-    inputs = np.asarray(ops.convert_to_numpy(call(before, x)))  # what the layer reads, in its own precision
-    chains = _chains(layer)
-    batch, steps = inputs.shape[0], inputs.shape[1]
-    sizes = [np.atleast_1d(cell.state_size)[0] for _, cell, _ in chains]
-    zeros = [np.zeros((batch, steps, size), dtype=inputs.dtype) for size in sizes]
+    layers = list(layers) if isinstance(layers, (list, tuple)) else [layers]
+    for layer in layers:
+        if not layer.return_sequences:
+            raise ValueError(f"'{layer.name}' returns only its last state; gradient flow through time needs return_sequences=True.")
+    read = _layer_inputs(model, layers, x)
+    chains = [(layer, chain) for layer in layers for chain in _chains(layer)]
+    zeros = [np.zeros(read[id(layer)].shape[:2] + (_units(cell),), dtype=read[id(layer)].dtype) for layer, (_, cell, _) in chains]
     loss = loss_function(model)
     targets = ops.convert_to_tensor(y)
 
+    owned = {}  # id(layer): the indices of its chains
+    for k, (layer, _) in enumerate(chains):
+        owned.setdefault(id(layer), []).append(k)
+
     def total_loss(*perturbations):
-        sequences = [unroll(cell, ops.convert_to_tensor(inputs), d, backwards) for (_, cell, backwards), d in zip(chains, perturbations)]
-        output = _merge(layer, sequences) if len(sequences) == 2 else sequences[0]
-        prediction = after(output)
-        if loss_steps and len(prediction.shape) >= 3:  # per-step outputs: the loss of the last steps only
+        def perturbed(layer):
+            def run(sequence):
+                parts = [unroll(cell, sequence, perturbations[k], backwards) for k in owned[id(layer)] for _, cell, backwards in [chains[k][1]]]
+                return _merge(layer, parts) if len(parts) == 2 else parts[0]
+
+            return run
+
+        prediction = _substituted(model, x, {id(layer): perturbed(layer) for layer in layers})
+        per_step = len(prediction.shape) >= 3 and targets.shape[1] == prediction.shape[1]
+        if notes is not None:
+            notes["loss_steps"] = loss_steps if per_step else None
+        if loss_steps and per_step:  # the last steps only
             return ops.mean(loss(targets[:, -loss_steps:], prediction[:, -loss_steps:]))
         return ops.mean(loss(targets, prediction))
 
     loss_gradients = gradients(total_loss, zeros)
-    return {
-        name: {"dL/dh": np.linalg.norm(gradient, axis=-1).mean(axis=0), "dh_T/dx": _state_jacobian_norms(cell, inputs, size, backwards)}
-        for (name, cell, backwards), gradient, size in zip(chains, loss_gradients, sizes)
-    }
+    flows = {name: {"dL/dh": np.linalg.norm(gradient, axis=-1).mean(axis=0)} for (_, (name, _, _)), gradient in zip(chains, loss_gradients)}
+    for layer in layers if jacobian is True else (jacobian or []):
+        own = _chains(layer)
+        for (name, _, _), norms in zip(own, _state_jacobian_norms(own, read[id(layer)][:jacobian_samples])):
+            flows[name]["dh_T/dx"] = norms
+    return flows
 
 
-def _state_jacobian_norms(cell, inputs, units, backwards, most=64):
-    """Mean over the batch of |dh(T)/dx(t)| (Frobenius), one backward pass per unit (at most `most`, evenly spread)."""
+def _layer_inputs(model, layers, x):
+    """{id(layer): what it reads for the batch x} as NumPy, in the layers' own precision (one compiled pass).
+
+    Raises:
+        ValueError: a layer reads more than one sequence (an initial state, a context).
+    """
+    import keras
+
+    for layer in layers:
+        if isinstance(layer.input, (list, tuple)):
+            raise ValueError(
+                f"'{layer.name}' reads more than its input sequence (an initial state?); gradient flow is drawn for layers that read one sequence."
+            )
+    reads = keras.Model(model.inputs, [layer.input for layer in layers]).predict_on_batch(x)
+    reads = reads if len(layers) > 1 else [reads]  # Keras returns a one-output model's output alone
+    return {id(layer): np.asarray(value) for layer, value in zip(layers, reads)}
+
+
+def _units(cell):
+    """The size of a cell's hidden state h."""
+    return int(np.atleast_1d(cell.state_size)[0])
+
+
+def _state_jacobian_norms(chains, inputs, most=32, chunk_elements=2e7):
+    """Per chain, the mean over the batch of |dh(T)/dx(t)| (Frobenius) over at most `most` units, evenly spread.
+
+    Row u of the Jacobian is the gradient of h(T)[u]; rows are computed together by tiling the
+    batch once per unit and masking each copy's last state to its unit, every chain of a layer
+    in the same backward pass (one pass per chunk of units, chunks of about `chunk_elements` numbers).
+    """
     from keras import ops
 
-    last = 0 if backwards else inputs.shape[1] - 1
-    zeros = np.zeros((inputs.shape[0], inputs.shape[1], units), dtype=inputs.dtype)
-    squares = np.zeros(inputs.shape[:2])
-    for unit in np.unique(np.linspace(0, units - 1, min(units, most)).round().astype(int)):
+    batch, steps, features = inputs.shape
+    units = _units(chains[0][1])
+    picked = np.unique(np.linspace(0, units - 1, min(units, most)).round().astype(int))
+    per_chunk = max(1, int(chunk_elements // (len(chains) * batch * steps * max(features, units))))
+    squares = np.zeros((len(chains), batch, steps))
+    for chunk in np.array_split(picked, -(-len(picked) // per_chunk)):
+        tiled = np.tile(inputs, (len(chunk), 1, 1))
+        mask = np.zeros((len(chunk) * batch, units), dtype=inputs.dtype)
+        for copy, unit in enumerate(chunk):
+            mask[copy * batch : (copy + 1) * batch, unit] = 1
+        zeros = ops.convert_to_tensor(np.zeros((len(tiled), steps, units), dtype=inputs.dtype))
 
-        def state(x, unit=unit):
-            return ops.sum(unroll(cell, x, ops.convert_to_tensor(zeros), backwards)[:, last, unit])
+        def states(*copies, mask=mask, zeros=zeros):
+            total = 0.0
+            for (_, cell, backwards), x in zip(chains, copies):
+                total = total + ops.sum(unroll(cell, x, zeros, backwards)[:, 0 if backwards else steps - 1] * mask)
+            return total
 
-        (gradient,) = gradients(state, [inputs])
-        squares += np.sum(gradient**2, axis=-1)
-    return np.sqrt(squares * units / min(units, most)).mean(axis=0)
+        for k, gradient in enumerate(gradients(states, [tiled] * len(chains))):
+            squares[k] += np.sum(gradient**2, axis=-1).reshape(len(chunk), batch, steps).sum(axis=0)
+    return list(np.sqrt(squares * units / len(picked)).mean(axis=1))

@@ -335,34 +335,56 @@ def describe_chain(cell):
 
 
 def gradient_curves(items, layer=None, samples=64, loss_steps=1):
-    """[(label, trained, {chain: {"dL/dh": (T,), "dh_T/dx": (T,)}})] for every subject and, for a run, its initialisation."""
+    """([(label, trained, curves, rows)] for every subject and, for a run, its initialisation;
+    the loss steps differentiated, None for a sequence loss such as CTC).
+
+    curves: {chain: {"dL/dh": (T,), "dh_T/dx": (T,)}} of the chosen layer (default the first);
+    rows: {chain: (T,) |dL/dh(t)|} of every recurrent layer returning sequences, in model order
+    (the layer x time heatmap; the chosen layer only where another one cannot be unrolled alone).
+    """
     from tools import gradients
 
-    curves = []
+    found, notes = [], {}
     for item in items:
         x, y = test_batch(item, samples)
         for subject_, trained in ((item, True), (untrained_twin(item), False)) if item.run_dir else ((item, False),):
             name, keras_layer, cell, _ = choose_layer(subject_, layer)
             if not keras_layer.return_sequences:
                 raise UsageError(f"{name} returns only its last state; gradient flow through time needs return_sequences=True.")
+            every = [other for other in dict.fromkeys(value[0] for value in recurrent_layers(subject_.model).values()) if other.return_sequences]
             try:
-                flows = gradients.flow(subject_.model, keras_layer, x, y, loss_steps)
+                try:
+                    flows = gradients.flow(subject_.model, every, x, y, loss_steps, jacobian=[keras_layer], notes=notes)
+                except ValueError:  # another layer cannot be unrolled alone (it reads an initial state): this one only
+                    flows = gradients.flow(subject_.model, keras_layer, x, y, loss_steps, notes=notes)
             except ValueError as error:
                 raise UsageError(f"{item.recipe_id}: {error}") from None
-            curves.append((describe_chain(cell), trained, flows))
-    return curves
+            curves = {chain: values for chain, values in flows.items() if "dh_T/dx" in values}
+            rows = {chain: values["dL/dh"] for chain, values in flows.items()}
+            found.append((describe_chain(cell), trained, curves, rows))
+    return found, notes["loss_steps"]
 
 
-def gradients_figure(title, curves, loss_steps, path, theme="light"):
-    """|dL/dh(t)| and |dh(T)/dx(t)| against t, log scale: one colour per model, solid trained, dashed at initialisation."""
+def gradients_figure(title, found, loss_steps, path, theme="light"):
+    """Top: |dL/dh(t)| and |dh(T)/dx(t)| against t, log scale, one colour per model, solid trained,
+    dashed at initialisation. Bottom: log10 |dL/dh(t)| as a (model, layer) x time heatmap."""
     from recipes.common import style
 
-    fig, axes = figure(theme, 1, 2, figsize=(12, 4.6))
+    models = len({label for label, _, _, _ in found}) > 1
+    layered = any(len(chains) > 1 for _, _, _, chains in found)
+    rows = [
+        (" · ".join([label] * (models or not layered) + [chain] * layered + ["trained" if trained else "init"]), values)
+        for label, trained, _, chains in found
+        for chain, values in chains.items()
+    ]
+    legend = sum(len(curves) for _, _, curves, _ in found)
+    ratios = [4.6, 0.2 * legend, 1.0 + 0.28 * len(rows)]
+    fig, axes = figure(theme, 3, 2, figsize=(12, sum(ratios) + 1.0), gridspec_kw={"height_ratios": ratios})
     colours = {}
-    for label, trained, flows in curves:
-        colour = colours.setdefault(label, style.SERIES[len(colours) % len(style.SERIES)])
-        for chain, values in flows.items():
-            for ax, key in zip(axes, ("dL/dh", "dh_T/dx")):
+    for label, trained, curves, _ in found:
+        for chain, values in curves.items():
+            colour = colours.setdefault((label, chain), style.SERIES[len(colours) % len(style.SERIES)])
+            for ax, key in zip(axes[0], ("dL/dh", "dh_T/dx")):
                 curve = values[key]
                 ratio = curve[0] / curve[-1]
                 ax.semilogy(
@@ -371,30 +393,55 @@ def gradients_figure(title, curves, loss_steps, path, theme="light"):
                     "-" if trained else "--",
                     color=colour,
                     linewidth=2 if trained else 1.4,
-                    label=f"{label}{'' if len(flows) == 1 else ' · ' + chain.split('/')[-1]}, {'trained' if trained else 'at initialisation'}: first/last {ratio:.1e}",
+                    label=f"{label}{'' if len(curves) == 1 else ' · ' + chain.split('/')[-1]}, {'trained' if trained else 'at initialisation'}: first/last {ratio:.1e}",
                 )
-    what = "the last step's loss" if loss_steps == 1 else (f"the last {loss_steps} steps' loss" if loss_steps else "every step's loss")
-    axes[0].set_title(f"|∂L/∂h(t)|: how much of {what} reaches step t")
-    axes[1].set_title("|∂h(T)/∂x(t)|: how much the last state depends on the input at t")
-    for ax in axes:
+    what = {None: "the sequence's loss", 0: "every step's loss", 1: "the last step's loss"}.get(loss_steps, f"the last {loss_steps} steps' loss")
+    axes[0, 0].set_title(f"|∂L/∂h(t)|: how much of {what}\nreaches step t", fontsize=11)
+    axes[0, 1].set_title("|∂h(T)/∂x(t)|: how much the last state\ndepends on the input at step t", fontsize=11)
+    for ax in axes[0]:
         ax.set_xlabel("time step t")
         ax.grid(True, which="both", alpha=0.25)
-    axes[0].set_ylabel("gradient norm (mean over test inputs, log scale)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=1, fontsize=8.5, bbox_to_anchor=(0.5, -0.02 - 0.045 * len(labels)))
+    axes[0, 0].set_ylabel("gradient norm (mean over test inputs, log scale)")
+    grid = axes[0, 0].get_gridspec()
+    for ax in axes[1:].ravel():
+        ax.remove()
+    key = fig.add_subplot(grid[1, :])
+    key.axis("off")
+    key.legend(*axes[0, 0].get_legend_handles_labels(), loc="center", ncol=1, fontsize=8.5, frameon=False)
+    heat = fig.add_subplot(grid[2, :])
+    steps = max(len(values) for _, values in rows)
+    matrix = np.full((len(rows), steps), np.nan)
+    for k, (_, values) in enumerate(rows):
+        matrix[k, : len(values)] = np.log10(np.maximum(values, 1e-30))
+    finite = matrix[np.isfinite(matrix)]
+    image = heat.imshow(matrix, aspect="auto", cmap="viridis", vmin=np.percentile(finite, 1), vmax=finite.max(), interpolation="nearest")
+    heat.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize=8.5)
+    heat.grid(False)
+    heat.set_xlabel("time step t")
+    heat.set_title("log10 |∂L/∂h(t)| of every recurrent layer (rows), the same colour scale for all", fontsize=10.5)
+    fig.colorbar(image, ax=heat, pad=0.01, fraction=0.03).set_label("log10 norm", fontsize=8.5)
     fig.suptitle(title, fontsize=12)
+    inches = sum(ratios) + 1.0
+    fig.subplots_adjust(
+        left=max(0.07, 0.02 + 0.0052 * max(len(name) for name, _ in rows)),
+        right=0.95,
+        top=1 - 0.9 / inches,
+        bottom=0.55 / inches,
+        hspace=0.32,
+        wspace=0.22,
+    )
     return style.save(fig, path)
 
 
 def inspect_gradients(items, path, layer=None, samples=64, loss_steps=1, theme="light"):
     """Write the gradient-flow figure of one or more subjects; returns (path, summary)."""
-    curves = gradient_curves(items, layer, samples, loss_steps)
+    found, loss_steps = gradient_curves(items, layer, samples, loss_steps)
     title = f"Gradient flow through time · {', '.join(dict.fromkeys(item.recipe_id for item in items))}"
-    written = gradients_figure(title, curves, loss_steps, path, theme)
+    written = gradients_figure(title, found, loss_steps, path, theme)
     lines = [
         f"{label} ({'trained' if trained else 'init'}) {chain}: |dL/dh| first/last {values['dL/dh'][0] / values['dL/dh'][-1]:.2e}"
-        for label, trained, flows in curves
-        for chain, values in flows.items()
+        for label, trained, curves, _ in found
+        for chain, values in curves.items()
     ]
     return written, "; ".join(lines)
 
