@@ -272,6 +272,7 @@ def _state_jacobian_norms(chains, inputs, most=32, chunk_elements=2e7):
         mask = np.zeros((len(chunk) * batch, units), dtype=inputs.dtype)
         for copy, unit in enumerate(chunk):
             mask[copy * batch : (copy + 1) * batch, unit] = 1
+        mask = ops.convert_to_tensor(mask)
         zeros = ops.convert_to_tensor(np.zeros((len(tiled), steps, units), dtype=inputs.dtype))
 
         def states(*copies, mask=mask, zeros=zeros):
