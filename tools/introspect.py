@@ -684,20 +684,23 @@ def text_figure(title, text, values, panels, path, theme="light", shown=720, wid
         column += 1
         if char == "\n" or column >= width:
             row, column = row + 1, 0
-    rows = row + 1
-    fig, axes = figure(theme, len(panels), 1, figsize=(0.094 * width + 0.6, (0.19 * rows + 0.7) * len(panels) + 0.5), squeeze=False)
+    rows, width = row + 1, max(c for _, c in places) + 1
+    panel = 0.19 * rows
+    inches = panel * len(panels) + 0.75 * (len(panels) - 1) + 1.35
+    fig, axes = figure(theme, len(panels), 1, figsize=(max(6.0, 0.094 * width + 0.6), inches), squeeze=False)
+    fig.subplots_adjust(left=0.03, right=0.97, top=1 - 1.2 / inches, bottom=0.1 / inches, hspace=0.75 / panel)
     cmap = matplotlib.colormaps["RdBu_r"]
     for ax, (unit, heading) in zip(axes[:, 0], panels):
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(rows - 0.5, -0.5)
         ax.set_axis_off()
         for index, (r, c) in enumerate(places):
-            value = float(values[index, unit])
-            ax.add_patch(matplotlib.patches.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=cmap(0.5 + 0.5 * value), edgecolor="none"))
+            value = float(values[index, unit])  # the shade stops short of the map's darkest ends, so the text stays readable
+            ax.add_patch(matplotlib.patches.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=cmap(0.5 + 0.36 * value), edgecolor="none"))
             char = text[index]
             ax.text(c, r, "↵" if char == "\n" else char, fontsize=8.5, family="DejaVu Sans Mono", ha="center", va="center", color="#111111")
-        ax.set_title(heading, fontsize=10.5, loc="left")
-    fig.suptitle(title, fontsize=11.5)
+        ax.set_title(heading, fontsize=10, loc="left")
+    fig.suptitle(title, fontsize=11)
     return style.save(fig, path)
 
 
@@ -711,16 +714,20 @@ def inspect_text(item, path, layer=None, units=None, find=None, theme="light"):
         raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {values.shape[1]}, numbered from 0). Use e.g. --units 0,1.")
     what = "tanh(c)" if "LSTM" in describe_chain(choose_layer(item, name)[2]) else "h"
     if find is not None:
-        ranked = correlated_units(values, text_features(text)[find])
+        feature = text_features(text)[find]
+        if feature.std() == 0:
+            others = ", ".join(key for key in TEXT_FEATURES if key != find)
+            raise UsageError(f"'{find}' ({TEXT_FEATURES[find]}) never changes in these {len(text)} held-out characters. Try one of: {others}.")
+        ranked = correlated_units(values, feature)
         chosen = units or [unit for unit, _ in ranked[:2]]
         r = dict(ranked)
-        panels = [(u, f"unit {u} of {name}: r = {r[u]:+.2f} with {TEXT_FEATURES[find]}") for u in chosen]
+        panels = [(u, f"unit {u} of {name}: correlation r = {r[u]:+.2f} with\n“{TEXT_FEATURES[find]}”") for u in chosen]
         summary = f"{find}: strongest units " + ", ".join(f"{u} (r {v:+.2f})" for u, v in ranked[:5])
     else:
         chosen = units or busiest_units(values, 2)
         panels = [(u, f"unit {u} of {name}") for u in chosen]
         summary = f"units {', '.join(map(str, chosen))}"
-    title = f"{item.label}: held-out text shaded by {what} of single units (blue −1, white 0, red +1)"
+    title = f"{item.label}\nheld-out text, each character shaded by {what} of one unit (blue −1, white 0, red +1)"
     return text_figure(
         title, text, values, panels, path, theme
     ), f"{summary}; {len(text)} characters; recomputed states match the layer to {error:.1e}"
