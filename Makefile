@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/brief_runs.py
 	$(BIN)/python bench/sampling.py
 	$(BIN)/python bench/speech_synthesis.py
+	$(BIN)/python bench/inspect_figures.py
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.readme --write

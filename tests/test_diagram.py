@@ -346,15 +346,9 @@ def test_cli_writes_each_view_and_refuses_to_overwrite(tmp_path, monkeypatch, ca
         (["atlas", "--format", "gif"], "invalid choice"),
     ],
 )
-def test_cli_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
-    monkeypatch.chdir(tmp_path)
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit:
-        code = exit.code
-    err = capfd.readouterr().err.strip().splitlines()
+def test_cli_bad_input_is_one_line_exit_2(argv, fragment, cli_error):
+    code, err = cli_error(argv)
     assert code == 2 and len(err) == 1 and fragment in err[0], err
-    assert not list(tmp_path.iterdir())
 
 
 def test_atlas_lists_every_recurrent_architecture():

@@ -131,15 +131,9 @@ def test_figures_render_and_repeat_byte_for_byte(figure, tmp_path, monkeypatch, 
         (["inspect", "memory_tsak", "states"], "Did you mean 'memory_task'"),
     ],
 )
-def test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
-    monkeypatch.chdir(tmp_path)
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit:
-        code = exit.code
-    err = capfd.readouterr().err.strip().splitlines()
+def test_bad_input_is_one_line_exit_2(argv, fragment, cli_error):
+    code, err = cli_error(argv)
     assert code == 2 and len(err) == 1 and fragment in err[0], err
-    assert not list(tmp_path.iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -201,8 +195,8 @@ def test_text_features_and_correlations():
         (["run", "memory_task", "--record", "gates"], "--record takes weights"),
     ],
 )
-def test_more_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
-    test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd)
+def test_more_bad_input_is_one_line_exit_2(argv, fragment, cli_error):
+    test_bad_input_is_one_line_exit_2(argv, fragment, cli_error)
 
 
 def conv_model(seed=0):
@@ -244,5 +238,5 @@ def test_activation_maximization_raises_the_units_activation():
         (["inspect", "memory_task", "states", "--units", "1,2,3,4"], "up to three units"),
     ],
 )
-def test_convolution_figures_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd):
-    test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, monkeypatch, capfd)
+def test_convolution_figures_bad_input_is_one_line_exit_2(argv, fragment, cli_error):
+    test_bad_input_is_one_line_exit_2(argv, fragment, cli_error)
