@@ -542,12 +542,13 @@ def _block_title(cell, gate):
 def inspect_spectrum(item, path, layer=None, theme="light"):
     """Write the spectrum figure of one recurrent layer, trained against its initialisation; returns (path, summary)."""
     name, _, cell, _ = choose_layer(item, layer)
+    cell = weights_of(cell)
     blocks = recurrent_blocks(cell)
     before = {}
     fixed = cell_spec_of(cell).get("trainable") is False  # a reservoir: the matrix training never changes
     if item.run_dir and not fixed:
         twin = untrained_twin(item)
-        before = recurrent_blocks(choose_layer(twin, name)[2])
+        before = recurrent_blocks(weights_of(choose_layer(twin, name)[2]))
     rows = []
     for gate, matrix in blocks.items():
         matrices = {"at initialisation": before[gate]} if before else {}
@@ -575,6 +576,12 @@ def cell_spec_of(cell):
     from tools.architecture import cell_spec
 
     return cell_spec(cell)
+
+
+def weights_of(cell):
+    """The cell that holds the recurrent weights: the cell itself, or the one a wrapper (a closed loop) runs."""
+    own = getattr(cell, "diagram_spec", None)
+    return own().get("wraps", cell) if callable(own) else cell
 
 
 def _kind(cell):
@@ -775,7 +782,8 @@ def inspect_history(item, path, layer=None, hinton=False, theme="light"):
     from tools import history, runner
     from tools.weights import cell_blocks, cell_gates
 
-    name, _, cell, _ = choose_layer(item, layer, need=cell_gates)
+    name, _, cell, _ = choose_layer(item, layer, need=lambda c: cell_gates(weights_of(c)))
+    cell = weights_of(cell)
     if hinton:
         units = np.asarray(cell_blocks(cell)["recurrent_kernel"]).shape[0]
         if units > 32:

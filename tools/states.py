@@ -43,8 +43,10 @@ def activation(name):
 
 
 def traceable(cell):
-    """True when `trace` can recompute this cell's gates from its weights."""
-    return cell_spec(cell).get("cell") in TRACED
+    """True when `trace` can recompute this cell's gates from its weights and the layer's input
+    (not for a wrapper such as a closed loop, whose inner cell reads its own fed-back output)."""
+    spec = cell_spec(cell)
+    return spec.get("cell") in TRACED and "wrapper" not in spec
 
 
 def trace(cell, inputs, initial_state=None):
