@@ -107,6 +107,17 @@ def test_spectrum_reads_each_gate_block_and_the_reservoirs_radius():
     assert introspect.pascanu_bound(lstm.cell, "f") == 4.0 and introspect.pascanu_bound(lstm.cell, "c") == 1.0
 
 
+def test_a_closed_loop_is_read_through_its_wrapped_cell():
+    """sine_continuation's ClosedLoopCell feeds its prediction back: spectrum and history read the
+    LSTM it wraps; states cannot recompute it from the layer's input, and says so."""
+    item = introspect.subject("sine_continuation", ["units=6"])
+    name, _, cell, _ = introspect.choose_layer(item)
+    inner = introspect.weights_of(cell)
+    assert inner is not cell and list(introspect.recurrent_blocks(inner)) == ["i", "f", "c", "o"]
+    with pytest.raises(introspect.UsageError, match="no recurrent layer this figure can read"):
+        introspect.choose_layer(item, need=states.traceable)
+
+
 @pytest.mark.parametrize("figure", ["states", "spectrum", "gradients"])
 def test_figures_render_and_repeat_byte_for_byte(figure, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
