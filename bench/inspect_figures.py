@@ -59,7 +59,10 @@ def main(argv):
     with tempfile.TemporaryDirectory() as out:
         for recipe_id in ids:
             run_dir = brief_run(recipe_id, runs)
-            for args in figures(run_dir):
+            found = figures(run_dir)
+            if not found:
+                print(f"{recipe_id:<22} {'(no recurrent, convolution or attention layer)':<44}", flush=True)
+            for args in found:
                 started = time.perf_counter()
                 done = subprocess.run(
                     [recipe, "inspect", str(run_dir), *args, "--out", f"{out}/figure.png", "--force"], capture_output=True, text=True
