@@ -107,6 +107,25 @@ def test_spectrum_reads_each_gate_block_and_the_reservoirs_radius():
     assert introspect.pascanu_bound(lstm.cell, "f") == 4.0 and introspect.pascanu_bound(lstm.cell, "c") == 1.0
 
 
+def test_padding_is_carried_over_as_the_layer_does():
+    """A masked layer (Embedding with mask_zero): states and the unrolled cell carry the state over padding."""
+    inputs = keras.Input((None,), dtype="int32")
+    layer = keras.layers.GRU(3, return_sequences=True)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(layer(keras.layers.Embedding(7, 4, mask_zero=True)(inputs))))
+    model.compile(loss="sparse_categorical_crossentropy")
+    x = np.array([[1, 2, 3, 0, 0], [4, 5, 6, 1, 2]])
+    item = introspect.Subject("tiny", {}, model)
+    _, error, mask = introspect.traced_states(item, layer.name, layer, layer.cell, False, x)
+    assert mask.tolist() == (x > 0).tolist() and error < 1e-5
+    sequence, _, mask = introspect.layer_reads(item, layer, x)
+    unrolled = keras.ops.convert_to_numpy(gradients.unroll(layer.cell, sequence, np.zeros((2, 5, 3)), mask=mask))
+    own = keras.ops.convert_to_numpy(keras.Model(inputs, layer.output)(x))
+    np.testing.assert_allclose(unrolled[mask], own[mask], atol=1e-5)
+    np.testing.assert_allclose(unrolled[0, 3:], np.repeat(unrolled[0, 2:3], 2, axis=0))  # carried over the padding
+    flows = gradients.flow(model, layer, x, np.zeros((2, 5), dtype=int), loss_steps=0)
+    assert np.all(flows[layer.name]["dL/dh"] > 0)
+
+
 def test_a_closed_loop_is_read_through_its_wrapped_cell():
     """sine_continuation's ClosedLoopCell feeds its prediction back: spectrum and history read the
     LSTM it wraps; states cannot recompute it from the layer's input, and says so."""

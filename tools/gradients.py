@@ -68,13 +68,20 @@ def call(model, x):
         return model(x)
 
 
+def layer_arguments(layer):
+    """(sequence, [initial states], mask or None): the symbolic tensors a recurrent layer was called on in its model."""
+    node = layer._inbound_nodes[0]
+    initial = node.arguments.kwargs.get("initial_state") or []
+    return node.arguments.args[0], list(initial) if isinstance(initial, (list, tuple)) else [initial], node.arguments.kwargs.get("mask")
+
+
 def _graph(model):
     """The functional graph of a model (a Sequential model's own)."""
     return getattr(model, "_functional", None) or model
 
 
 def _substituted(model, x, replace):
-    """The model's outputs on x, with every layer in `replace` ({id(layer): fn(sequence) -> output}) computed by fn.
+    """The model's outputs on x, with every layer in `replace` ({id(layer): fn(sequence, mask) -> output}) computed by fn.
 
     Raises:
         ValueError: a replaced layer reads more than one sequence (an initial state, a context).
@@ -92,7 +99,7 @@ def _substituted(model, x, replace):
                 raise ValueError(
                     f"'{op.name}' reads more than its input sequence (an initial state?); gradient flow is drawn for layers that read one sequence."
                 )
-            return replace[id(op)](args[0])
+            return replace[id(op)](args[0], kwargs.get("mask"))
 
         return run
 
@@ -103,10 +110,11 @@ def _substituted(model, x, replace):
     return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
 
 
-def unroll(cell, inputs, perturbation, backwards=False):
+def unroll(cell, inputs, perturbation, backwards=False, mask=None):
     """The hidden states of `cell` over `inputs` (batch, time, features) with `perturbation` (batch, time, units)
     added to h(t) after each step: keras.ops.scan over the cell, so every backend differentiates it
-    (and TensorFlow compiles it as one loop rather than one graph node per step).
+    (and TensorFlow compiles it as one loop rather than one graph node per step). Where `mask`
+    (batch, time) is False (padding) the states are carried over, as Keras does.
 
     Returns:
         (batch, time, units) hidden states, in input time order (a backward chain runs from the end).
@@ -115,17 +123,20 @@ def unroll(cell, inputs, perturbation, backwards=False):
 
     inputs = ops.convert_to_tensor(inputs)
     perturbation = ops.cast(ops.convert_to_tensor(perturbation), inputs.dtype)
+    mask = ops.ones(ops.shape(inputs)[:2], dtype="bool") if mask is None else ops.cast(ops.convert_to_tensor(mask), "bool")
     sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
     initial = [ops.zeros((ops.shape(inputs)[0], size), dtype=inputs.dtype) for size in sizes]
 
     def step(states, step_inputs):
-        x, d = step_inputs
-        output, states = cell(x, states)
-        states = list(states) if isinstance(states, (list, tuple)) else [states]
-        states[0] = output + d  # h(t) + d(t) is what the next step reads
-        return states, list(states)  # the same structure as the carry (what Keras' TensorFlow scan packs ys into)
+        x, d, keep = step_inputs
+        output, new = cell(x, states)
+        new = list(new) if isinstance(new, (list, tuple)) else [new]
+        new[0] = output + d  # h(t) + d(t) is what the next step reads
+        new = [ops.where(keep[:, None], n, o) for n, o in zip(new, states)]
+        return new, list(new)  # the same structure as the carry (what Keras' TensorFlow scan packs ys into)
 
-    _, stacked = ops.scan(step, initial, (ops.moveaxis(inputs, 1, 0), ops.moveaxis(perturbation, 1, 0)), reverse=backwards)
+    steps = (ops.moveaxis(inputs, 1, 0), ops.moveaxis(perturbation, 1, 0), ops.moveaxis(mask, 1, 0))
+    _, stacked = ops.scan(step, initial, steps, reverse=backwards)
     return ops.moveaxis(stacked[0], 0, 1)
 
 
@@ -197,7 +208,7 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
             raise ValueError(f"'{layer.name}' returns only its last state; gradient flow through time needs return_sequences=True.")
     read = _layer_inputs(model, layers, x)
     chains = [(layer, chain) for layer in layers for chain in _chains(layer)]
-    zeros = [np.zeros(read[id(layer)].shape[:2] + (_units(cell),), dtype=read[id(layer)].dtype) for layer, (_, cell, _) in chains]
+    zeros = [np.zeros(read[id(layer)][0].shape[:2] + (_units(cell),), dtype=read[id(layer)][0].dtype) for layer, (_, cell, _) in chains]
     loss = loss_function(model)
     targets = ops.convert_to_tensor(y)
 
@@ -207,8 +218,8 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
 
     def total_loss(*perturbations):
         def perturbed(layer):
-            def run(sequence):
-                parts = [unroll(cell, sequence, perturbations[k], backwards) for k in owned[id(layer)] for _, cell, backwards in [chains[k][1]]]
+            def run(sequence, mask):
+                parts = [unroll(cell, sequence, perturbations[k], backwards, mask) for k in owned[id(layer)] for _, cell, backwards in [chains[k][1]]]
                 return _merge(layer, parts) if len(parts) == 2 else parts[0]
 
             return run
@@ -225,27 +236,37 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
     flows = {name: {"dL/dh": np.linalg.norm(gradient, axis=-1).mean(axis=0)} for (_, (name, _, _)), gradient in zip(chains, loss_gradients)}
     for layer in layers if jacobian is True else (jacobian or []):
         own = _chains(layer)
-        for (name, _, _), norms in zip(own, _state_jacobian_norms(own, read[id(layer)][:jacobian_samples])):
+        sequence, mask = read[id(layer)]
+        for (name, _, _), norms in zip(
+            own, _state_jacobian_norms(own, sequence[:jacobian_samples], None if mask is None else mask[:jacobian_samples])
+        ):
             flows[name]["dh_T/dx"] = norms
     return flows
 
 
 def _layer_inputs(model, layers, x):
-    """{id(layer): what it reads for the batch x} as NumPy, in the layers' own precision (one compiled pass).
+    """{id(layer): (what it reads, its mask or None)} for the batch x, as NumPy, in the layers' own precision (one compiled pass).
 
     Raises:
         ValueError: a layer reads more than one sequence (an initial state, a context).
     """
     import keras
 
+    wanted = []
     for layer in layers:
-        if isinstance(layer.input, (list, tuple)):
+        sequence, initial, mask = layer_arguments(layer)
+        if initial:
             raise ValueError(
-                f"'{layer.name}' reads more than its input sequence (an initial state?); gradient flow is drawn for layers that read one sequence."
+                f"'{layer.name}' starts from a state another layer gives it; gradient flow is drawn for layers that read one sequence from zero states."
             )
-    reads = keras.Model(model.inputs, [layer.input for layer in layers]).predict_on_batch(x)
-    reads = reads if len(layers) > 1 else [reads]  # Keras returns a one-output model's output alone
-    return {id(layer): np.asarray(value) for layer, value in zip(layers, reads)}
+        wanted.append((sequence, mask))
+    tensors = [tensor for pair in wanted for tensor in pair if tensor is not None]
+    reads = keras.Model(model.inputs, tensors).predict_on_batch(x)
+    reads = iter(reads if len(tensors) > 1 else [reads])  # Keras returns a one-output model's output alone
+    return {
+        id(layer): (np.asarray(next(reads)), None if mask is None else np.asarray(next(reads)).astype(bool))
+        for layer, (_, mask) in zip(layers, wanted)
+    }
 
 
 def _units(cell):
@@ -253,12 +274,13 @@ def _units(cell):
     return int(np.atleast_1d(cell.state_size)[0])
 
 
-def _state_jacobian_norms(chains, inputs, most=32, chunk_elements=2e7):
+def _state_jacobian_norms(chains, inputs, padding_mask=None, most=32, chunk_elements=2e7):
     """Per chain, the mean over the batch of |dh(T)/dx(t)| (Frobenius) over at most `most` units, evenly spread.
 
     Row u of the Jacobian is the gradient of h(T)[u]; rows are computed together by tiling the
     batch once per unit and masking each copy's last state to its unit, every chain of a layer
     in the same backward pass (one pass per chunk of units, chunks of about `chunk_elements` numbers).
+    `padding_mask` (batch, time), False at padding, is honoured as the layer does.
     """
     from keras import ops
 
@@ -269,16 +291,17 @@ def _state_jacobian_norms(chains, inputs, most=32, chunk_elements=2e7):
     squares = np.zeros((len(chains), batch, steps))
     for chunk in np.array_split(picked, -(-len(picked) // per_chunk)):
         tiled = np.tile(inputs, (len(chunk), 1, 1))
-        mask = np.zeros((len(chunk) * batch, units), dtype=inputs.dtype)
+        select = np.zeros((len(chunk) * batch, units), dtype=inputs.dtype)
         for copy, unit in enumerate(chunk):
-            mask[copy * batch : (copy + 1) * batch, unit] = 1
-        mask = ops.convert_to_tensor(mask)
+            select[copy * batch : (copy + 1) * batch, unit] = 1
+        select = ops.convert_to_tensor(select)
+        padding = None if padding_mask is None else np.tile(padding_mask, (len(chunk), 1))
         zeros = ops.convert_to_tensor(np.zeros((len(tiled), steps, units), dtype=inputs.dtype))
 
-        def states(*copies, mask=mask, zeros=zeros):
+        def states(*copies, select=select, zeros=zeros, padding=padding):
             total = 0.0
             for (_, cell, backwards), x in zip(chains, copies):
-                total = total + ops.sum(unroll(cell, x, zeros, backwards)[:, 0 if backwards else steps - 1] * mask)
+                total = total + ops.sum(unroll(cell, x, zeros, backwards, padding)[:, 0 if backwards else steps - 1] * select)
             return total
 
         for k, gradient in enumerate(gradients(states, [tiled] * len(chains))):

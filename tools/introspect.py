@@ -144,39 +144,58 @@ GATE_OF = {"i": "i", "f": "f", "o": "o", "z": "z", "r": "r", "candidate": None, 
 
 
 def layer_reads(item, layer, x, backwards=False):
-    """(sequence (batch, time, features), initial states or None) that `layer` reads for the batch x, as NumPy.
+    """(sequence (batch, time, features), initial states or None, mask (batch, time) or None) that
+    `layer` reads for the batch x, as NumPy.
 
-    A backward chain's sequence is returned in the order the chain reads it (last step first).
+    A backward chain's sequence and mask are returned in the order the chain reads them (last step first).
     """
     import keras
 
-    from tools.gradients import call
+    from tools.gradients import call, layer_arguments
 
-    reads = call(keras.Model(item.model.inputs, layer.input), x)
-    sequence, states = (reads[0], list(reads[1:]) or None) if isinstance(reads, (list, tuple)) else (reads, None)
-    sequence = np.asarray(keras.ops.convert_to_numpy(sequence))
-    states = None if states is None else [np.asarray(keras.ops.convert_to_numpy(s)) for s in states]
-    return (sequence[:, ::-1] if backwards else sequence), states
+    sequence, initial, mask = layer_arguments(layer)
+    wanted = [sequence, *initial, *([mask] if mask is not None else [])]
+    reads = call(keras.Model(item.model.inputs, wanted), x)
+    reads = [np.asarray(keras.ops.convert_to_numpy(value)) for value in (reads if len(wanted) > 1 else [reads])]
+    sequence, states = reads[0], reads[1 : 1 + len(initial)] or None
+    mask = reads[-1].astype(bool) if mask is not None else None
+    if backwards:
+        sequence, mask = sequence[:, ::-1], None if mask is None else mask[:, ::-1]
+    return sequence, states, mask
 
 
 def traced_states(item, name, layer, cell, backwards, x):
-    """(traces in input time order, largest |recomputed h - the layer's own output|) for one chain."""
+    """(traces in input time order, largest |recomputed h - the layer's own output| over the unpadded
+    steps, mask (batch, time): False at padding, or None) for one chain."""
     import keras
 
     from tools import states
     from tools.gradients import call
 
-    sequence, initial = layer_reads(item, layer, x, backwards)
-    traces = states.trace(cell, sequence, initial)
+    sequence, initial, mask = layer_reads(item, layer, x, backwards)
+    traces = states.trace(cell, sequence, initial, mask)
     if backwards:
         traces = {key: value[:, ::-1] for key, value in traces.items()}
-    own = keras.ops.convert_to_numpy(call(keras.Model(item.model.inputs, layer.output), x))
-    own = own[0] if isinstance(own, (list, tuple)) else own
+        mask = None if mask is None else mask[:, ::-1]
+    own = call(keras.Model(item.model.inputs, layer.output), x)
+    own = keras.ops.convert_to_numpy(own[0] if isinstance(own, (list, tuple)) else own)  # the output, not the returned states
     if isinstance(layer, keras.layers.Bidirectional):
         half = traces["h"].shape[-1]
         own = own[..., half:] if backwards else own[..., :half]
-    recomputed = traces["h"] if own.ndim == 3 else traces["h"][:, 0 if backwards else -1]
-    return traces, float(np.max(np.abs(recomputed - own)))
+    if own.ndim == 3:
+        difference = np.abs(traces["h"] - own)[mask] if mask is not None else np.abs(traces["h"] - own)
+    else:
+        difference = np.abs(traces["h"][:, 0 if backwards else -1] - own)  # the carried state is the last unpadded step's
+    return traces, float(np.max(difference)), mask
+
+
+def unpadded(traces, mask, example=None):
+    """The traces at unpadded steps only: one example's steps (batch 1), or every example's steps as one row."""
+    if mask is None:
+        return traces
+    if example is not None:
+        return {key: value[example : example + 1, mask[example]] for key, value in traces.items()}
+    return {key: value[mask][None] for key, value in traces.items()}
 
 
 def unit_order(h):
@@ -280,6 +299,9 @@ def tokens_of(item, x, data_vocabulary=None):
     values = np.asarray(values)[0]
     if data_vocabulary is None or values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
         return None
+    if isinstance(data_vocabulary, dict):  # token -> id
+        by_id = {index: token for token, index in data_vocabulary.items()}
+        data_vocabulary = [by_id.get(i, "?") for i in range(max(by_id) + 1)]
     return [data_vocabulary[int(i)] if 0 <= int(i) < len(data_vocabulary) else "?" for i in values]
 
 
@@ -290,7 +312,8 @@ def inspect_states(item, path, layer=None, sample=0, units=None, theme="light"):
     name, keras_layer, cell, backwards = choose_layer(item, layer, need=states.traceable)
     x, _ = test_batch(item, sample + 1)
     x = _take_one(x, sample)
-    traces, error = traced_states(item, name, keras_layer, cell, backwards, x)
+    traces, error, mask = traced_states(item, name, keras_layer, cell, backwards, x)
+    traces = unpadded(traces, mask, 0)
     from tools.architecture import cell_spec
 
     chosen = units if units else busiest_units(traces["h"][0])
@@ -299,7 +322,9 @@ def inspect_states(item, path, layer=None, sample=0, units=None, theme="light"):
     bad = [u for u in chosen if not 0 <= u < traces["h"].shape[-1]]
     if bad:
         raise UsageError(f"--units {bad[0]} is not a unit of {name} (it has {traces['h'].shape[-1]}, numbered from 0). Use e.g. --units 0,1.")
-    written = states_figure(item, traces, name, cell_spec(cell), tokens_of(item, x, item.data.get("vocabulary")), chosen, path, theme, error)
+    tokens = tokens_of(item, x, item.data.get("vocabulary"))
+    tokens = tokens if tokens is None or mask is None else [token for token, keep in zip(tokens, mask[0]) if keep]
+    written = states_figure(item, traces, name, cell_spec(cell), tokens, chosen, path, theme, error)
     return written, f"{name}: {traces['h'].shape[1]} steps, units traced {', '.join(map(str, chosen))}; recomputed h matches the layer to {error:.1e}"
 
 
@@ -365,6 +390,11 @@ def gradient_curves(items, layer=None, samples=64, loss_steps=1):
     return found, notes["loss_steps"]
 
 
+def first_over_last(curve):
+    """curve[0] / curve[-1] as text; '—' where the last step gets no gradient (padding there)."""
+    return f"{curve[0] / curve[-1]:.1e}" if curve[-1] > 0 else "— (no gradient at the last step: padding)"
+
+
 def gradients_figure(title, found, loss_steps, path, theme="light"):
     """Top: |dL/dh(t)| and |dh(T)/dx(t)| against t, log scale, one colour per model, solid trained,
     dashed at initialisation. Bottom: log10 |dL/dh(t)| as a (model, layer) x time heatmap."""
@@ -386,14 +416,13 @@ def gradients_figure(title, found, loss_steps, path, theme="light"):
             colour = colours.setdefault((label, chain), style.SERIES[len(colours) % len(style.SERIES)])
             for ax, key in zip(axes[0], ("dL/dh", "dh_T/dx")):
                 curve = values[key]
-                ratio = curve[0] / curve[-1]
                 ax.semilogy(
                     np.arange(len(curve)),
                     curve,
                     "-" if trained else "--",
                     color=colour,
                     linewidth=2 if trained else 1.4,
-                    label=f"{label}{'' if len(curves) == 1 else ' · ' + chain.split('/')[-1]}, {'trained' if trained else 'at initialisation'}: first/last {ratio:.1e}",
+                    label=f"{label}{'' if len(curves) == 1 else ' · ' + chain.split('/')[-1]}, {'trained' if trained else 'at initialisation'}: first/last {first_over_last(curve)}",
                 )
     what = {None: "the sequence's loss", 0: "every step's loss", 1: "the last step's loss"}.get(loss_steps, f"the last {loss_steps} steps' loss")
     axes[0, 0].set_title(f"|∂L/∂h(t)|: how much of {what}\nreaches step t", fontsize=11)
@@ -439,7 +468,7 @@ def inspect_gradients(items, path, layer=None, samples=64, loss_steps=1, theme="
     title = f"Gradient flow through time · {', '.join(dict.fromkeys(item.recipe_id for item in items))}"
     written = gradients_figure(title, found, loss_steps, path, theme)
     lines = [
-        f"{label} ({'trained' if trained else 'init'}) {chain}: |dL/dh| first/last {values['dL/dh'][0] / values['dL/dh'][-1]:.2e}"
+        f"{label} ({'trained' if trained else 'init'}) {chain}: |dL/dh| first/last {first_over_last(values['dL/dh'])}"
         for label, trained, curves, _ in found
         for chain, values in curves.items()
     ]
@@ -674,7 +703,7 @@ def text_states(item, layer=None, length=3000):
         raise UsageError(f"{item.recipe_id} does not read text one character at a time, so --text has nothing to shade. Use it with char_rnn.")
     name, keras_layer, cell, backwards = choose_layer(item, layer, need=states.traceable)
     sequence = ids.reshape(1, -1)[:, :length]  # the held-out windows are consecutive: one stretch of text
-    traces, error = traced_states(item, name, keras_layer, cell, backwards, sequence)
+    traces, error, _ = traced_states(item, name, keras_layer, cell, backwards, sequence)
     values = np.tanh(traces["c"][0]) if "c" in traces else traces["h"][0]
     return name, "".join(vocabulary[i] for i in sequence[0]), values, error
 
@@ -767,8 +796,9 @@ def inspect_saturation(item, path, layer=None, samples=64, theme="light"):
 
     name, keras_layer, cell, backwards = choose_layer(item, layer, need=lambda c: states.traceable(c) and _kind(c) in ("lstm", "gru"))
     x, _ = test_batch(item, samples)
-    traces, error = traced_states(item, name, keras_layer, cell, backwards, x)
+    traces, error, mask = traced_states(item, name, keras_layer, cell, backwards, x)
     title = f"{item.label} · {name} ({describe_chain(cell)})\ngate saturation over {traces['h'].shape[0]} test inputs"
+    traces = unpadded(traces, mask)
     summary = "; ".join(
         f"{gate}: {int(((traces[gate] > 0.9).mean(axis=(0, 1)) > 0.5).sum())} units open more than half the time"
         for gate in ("i", "f", "o", "z", "r")

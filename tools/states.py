@@ -49,13 +49,16 @@ def traceable(cell):
     return spec.get("cell") in TRACED and "wrapper" not in spec
 
 
-def trace(cell, inputs, initial_state=None):
+def trace(cell, inputs, initial_state=None, mask=None):
     """Every gate and state of `cell` at every step of `inputs`, from the cell's weights.
 
     Args:
         cell: a Keras or recipes.common cell (LSTMCell, GRUCell, SimpleRNNCell, ours, ReservoirCell).
         inputs: array (batch, time, features): what the recurrent layer reads.
         initial_state: optional list of (batch, units) arrays (h, or h and c); zeros by default.
+        mask: optional (batch, time) booleans, False at padding: there the states are carried
+            over unchanged, as Keras does (h and c are the carried states there; the gates are
+            what the padding would have given, not meaningful).
 
     Returns:
         {name: array (batch, time, units)} for the names of TRACED[kind] ("candidate" is
@@ -72,14 +75,18 @@ def trace(cell, inputs, initial_state=None):
     batch, steps = x.shape[0], x.shape[1]
     blocks = _blocks(cell, kind)
     units = blocks["recurrent_kernel"].shape[0]
-    states = [np.zeros((batch, units)) for _ in range(2)] if initial_state is None else [np.asarray(s, dtype=np.float64) for s in initial_state]
+    given = [] if initial_state is None else [np.asarray(s, dtype=np.float64) for s in initial_state]
+    states = (given + [np.zeros((batch, units)) for _ in range(2)])[:2]  # h, and c for an LSTM (a placeholder for the others)
     act = activation(spec.get("activation", "tanh"))
     gate = activation(spec.get("recurrent_activation", "sigmoid"))
     step = {"basic": _basic_step, "leaky": _leaky_step, "lstm": _lstm_step, "gru": _gru_step}[kind]
     traced = {name: np.zeros((batch, steps, units)) for name in TRACED[kind]}
     inputs_projected = x @ blocks["kernel"]  # (batch, time, n * units): the input's part of every gate at once
     for t in range(steps):
-        values, states = step(inputs_projected[:, t], states, blocks, act, gate, spec)
+        values, new = step(inputs_projected[:, t], states, blocks, act, gate, spec)
+        keep = np.ones((batch, 1), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)[:, t, None]
+        states = [np.where(keep, n, o) for n, o in zip(new, states)]
+        values = {**values, "h": states[0], **({"c": states[1]} if "c" in values else {})}  # carried over padding, as the layer outputs them
         for name, value in values.items():
             traced[name][:, t] = value
     return traced
