@@ -157,7 +157,7 @@ def test_figures_render_and_repeat_byte_for_byte(figure, tmp_path, monkeypatch, 
         (["inspect", "memory_task", "states", "--units", "999"], "is not a unit of memory_rnn"),
         (["inspect", "memory_task", "spectrum", "--against", "memory_task"], "--against compares models in the gradients figure only"),
         (["inspect", "memory_task", "gradients", "--samples", "0"], "--samples takes 1 to 1,024"),
-        (["inspect", "sequence_classifier", "gradients"], "return_sequences"),
+        (["inspect", "seq2seq_addition", "gradients"], "also returns its states"),
         (["inspect", "memory_tsak", "states"], "Did you mean 'memory_task'"),
     ],
 )

@@ -180,7 +180,8 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
 
     Args:
         model: a compiled keras.Model containing `layers` (keras.layers.RNN or Bidirectional
-            with return_sequences=True, each reading one sequence).
+            each reading one sequence from zero states; returning its sequence or its last state,
+            not also its states).
         layers: a recurrent layer, or a list of them.
         x, y: a batch of the model's inputs and targets.
         loss_steps: the loss of the last `loss_steps` output steps is differentiated (1: L(τ),
@@ -198,14 +199,16 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
         per layer and direction, in the order given; for a backward chain T is its first step.
 
     Raises:
-        ValueError: a layer returns only its last state, or reads more than one sequence.
+        ValueError: a layer also returns its states, or reads more than one sequence.
     """
     from keras import ops
 
     layers = list(layers) if isinstance(layers, (list, tuple)) else [layers]
     for layer in layers:
-        if not layer.return_sequences:
-            raise ValueError(f"'{layer.name}' returns only its last state; gradient flow through time needs return_sequences=True.")
+        if getattr(layer, "return_state", False):
+            raise ValueError(
+                f"'{layer.name}' also returns its states (for a decoder); gradient flow is drawn for layers that return their output only."
+            )
     read = _layer_inputs(model, layers, x)
     chains = [(layer, chain) for layer in layers for chain in _chains(layer)]
     zeros = [np.zeros(read[id(layer)][0].shape[:2] + (_units(cell),), dtype=read[id(layer)][0].dtype) for layer, (_, cell, _) in chains]
@@ -220,17 +223,20 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
         def perturbed(layer):
             def run(sequence, mask):
                 parts = [unroll(cell, sequence, perturbations[k], backwards, mask) for k in owned[id(layer)] for _, cell, backwards in [chains[k][1]]]
+                if not layer.return_sequences:  # the last state each chain reaches
+                    parts = [part[:, 0] if backwards else part[:, -1] for part, (_, _, backwards) in zip(parts, _chains(layer))]
                 return _merge(layer, parts) if len(parts) == 2 else parts[0]
 
             return run
 
         prediction = _substituted(model, x, {id(layer): perturbed(layer) for layer in layers})
-        per_step = len(prediction.shape) >= 3 and targets.shape[1] == prediction.shape[1]
+        labels = ops.expand_dims(targets, -1) if prediction.shape[-1] == 1 and len(targets.shape) == len(prediction.shape) - 1 else targets
+        per_step = len(prediction.shape) >= 3 and labels.shape[1] == prediction.shape[1]
         if notes is not None:
             notes["loss_steps"] = loss_steps if per_step else None
         if loss_steps and per_step:  # the last steps only
-            return ops.mean(loss(targets[:, -loss_steps:], prediction[:, -loss_steps:]))
-        return ops.mean(loss(targets, prediction))
+            return ops.mean(loss(labels[:, -loss_steps:], prediction[:, -loss_steps:]))
+        return ops.mean(loss(labels, prediction))
 
     loss_gradients = gradients(total_loss, zeros)
     flows = {name: {"dL/dh": np.linalg.norm(gradient, axis=-1).mean(axis=0)} for (_, (name, _, _)), gradient in zip(chains, loss_gradients)}

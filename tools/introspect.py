@@ -374,9 +374,11 @@ def gradient_curves(items, layer=None, samples=64, loss_steps=1):
         x, y = test_batch(item, samples)
         for subject_, trained in ((item, True), (untrained_twin(item), False)) if item.run_dir else ((item, False),):
             name, keras_layer, cell, _ = choose_layer(subject_, layer)
-            if not keras_layer.return_sequences:
-                raise UsageError(f"{name} returns only its last state; gradient flow through time needs return_sequences=True.")
-            every = [other for other in dict.fromkeys(value[0] for value in recurrent_layers(subject_.model).values()) if other.return_sequences]
+            every = [
+                other
+                for other in dict.fromkeys(value[0] for value in recurrent_layers(subject_.model).values())
+                if not getattr(other, "return_state", False)
+            ]
             try:
                 try:
                     flows = gradients.flow(subject_.model, every, x, y, loss_steps, jacobian=[keras_layer], notes=notes)
@@ -441,7 +443,7 @@ def gradients_figure(title, found, loss_steps, path, theme="light"):
     steps = max(len(values) for _, values in rows)
     matrix = np.full((len(rows), steps), np.nan)
     for k, (_, values) in enumerate(rows):
-        matrix[k, : len(values)] = np.log10(np.maximum(values, 1e-30))
+        matrix[k, : len(values)] = np.log10(np.where(values > 0, values, np.nan))  # no gradient (padding): left blank
     finite = matrix[np.isfinite(matrix)]
     image = heat.imshow(matrix, aspect="auto", cmap="viridis", vmin=np.percentile(finite, 1), vmax=finite.max(), interpolation="nearest")
     heat.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize=8.5)
