@@ -263,6 +263,7 @@ def test_activation_maximization_raises_the_units_activation():
     "argv, fragment",
     [
         (["inspect", "memory_task", "occlusion"], "has no convolution"),
+        (["inspect", "wavenet", "occlusion"], "not one real-valued signal"),
         (["inspect", "dilated_context", "maximize", "--layer", "conv_9"], "Its convolutions: front_conv_1"),
         (["inspect", "dilated_context", "maximize", "--units", "99"], "is not a unit of front_conv_1"),
         (["inspect", "memory_task", "states", "--units", "1,2,3,4"], "up to three units"),

@@ -846,8 +846,19 @@ def convolution_layers(model):
 
 
 def needs_convolutions(item):
+    """Occlusion and maximization cover or synthesize a real-valued signal (time x features) read by convolutions.
+
+    Raises:
+        UsageError: no convolution, or an input that is not a float signal (token ids, μ-law codes).
+    """
     if not convolution_layers(item.model):
         raise UsageError(f"{item.recipe_id} has no convolution, so occlusion and activation maximization do not apply. Try 'states' or 'gradients'.")
+    signal = item.model.inputs[0]
+    if len(item.model.inputs) != 1 or len(signal.shape) != 3 or "int" in str(signal.dtype):
+        raise UsageError(
+            f"{item.recipe_id} reads {tuple(signal.shape)} {signal.dtype} values, not one real-valued signal (time x features), "
+            "so occlusion and activation maximization do not apply. Try raw_waveform_cnn or deepspeech2_ctc."
+        )
 
 
 def per_example_loss(model, x, y):
