@@ -534,16 +534,12 @@ def spectrum_figure(title, rows, path, theme="light", radius=None):
             radii.append(f"{np.abs(eig).max():.2f}")
         bound = pascanu_bound(cell, gate)
         if bound:
-            values.axhline(bound, color=colour, linewidth=1.2, linestyle=":")
-            values.annotate(
-                f"1/γ = {bound:g}: every σ below it is sufficient for vanishing gradients (Pascanu et al. 2013)",
-                (len(singular), bound),
-                xytext=(-4, 4),
-                textcoords="offset points",
-                fontsize=8,
+            values.axhline(
+                bound,
                 color=colour,
-                ha="right",
-                va="bottom",
+                linewidth=1.2,
+                linestyle=":",
+                label=f"1/γ = {bound:g}: σ₁ below it suffices for vanishing gradients\n(Pascanu et al. 2013)",
             )
         plane.set_aspect("equal")
         plane.set_title(f"{block}\neigenvalues, largest |λ| {' → '.join(radii)}", color=colour, fontsize=10)
@@ -551,7 +547,7 @@ def spectrum_figure(title, rows, path, theme="light", radius=None):
         plane.set_ylabel("imaginary")
         values.set_title(f"{block}: singular values, largest first", color=colour, fontsize=10)
         values.set_xlabel("rank")
-        values.legend(fontsize=8, loc="upper right")
+        values.legend(fontsize=8, loc="lower left")
     from matplotlib.lines import Line2D
 
     keys = [Line2D([], [], color="#888888", label="unit circle |λ| = 1")]
