@@ -161,6 +161,29 @@ def cmd_atlas(args):
     return 0
 
 
+def _draw_inspect(args, introspect, item, path, units):
+    """(path, summary) of the figure `args` asks for."""
+    if args.figure == "states" and (args.text or args.find):
+        return introspect.inspect_text(item, path, args.layer, units, args.find, args.theme)
+    elif args.figure == "states" and args.saturation:
+        return introspect.inspect_saturation(item, path, args.layer, args.samples, args.theme)
+    elif args.figure == "states":
+        return introspect.inspect_states(item, path, args.layer, args.sample, units, args.theme)
+    elif args.figure == "gradients":
+        items = [item, *(introspect.subject(other) for other in args.against)]
+        return introspect.inspect_gradients(items, path, args.layer, args.samples, args.loss_steps, args.theme)
+    elif args.figure == "occlusion":
+        return introspect.inspect_occlusion(item, path, args.sample, args.theme)
+    elif args.figure == "maximize":
+        return introspect.inspect_maximize(item, path, args.layer, units, args.theme)
+    elif args.figure == "attention":
+        return introspect.inspect_attention(item, path, args.sample, args.theme)
+    elif args.figure == "history":
+        return introspect.inspect_history(item, path, args.layer, args.hinton, args.theme)
+    else:
+        return introspect.inspect_spectrum(item, path, args.layer, args.theme)
+
+
 def cmd_inspect(args):
     from tools import graph, introspect
     from tools.paths import output_file
@@ -177,25 +200,8 @@ def cmd_inspect(args):
     item = introspect.subject(args.target, args.set)
     default = (item.run_dir / f"inspect_{args.figure}.{fmt}") if item.run_dir else Path(f"{item.recipe_id}_{args.figure}.{fmt}")
     path = output_file(args.out or default, force=args.force)
-    if args.figure == "states" and (args.text or args.find):
-        written, summary = introspect.inspect_text(item, path, args.layer, units, args.find, args.theme)
-    elif args.figure == "states" and args.saturation:
-        written, summary = introspect.inspect_saturation(item, path, args.layer, args.samples, args.theme)
-    elif args.figure == "states":
-        written, summary = introspect.inspect_states(item, path, args.layer, args.sample, units, args.theme)
-    elif args.figure == "gradients":
-        items = [item, *(introspect.subject(other) for other in args.against)]
-        written, summary = introspect.inspect_gradients(items, path, args.layer, args.samples, args.loss_steps, args.theme)
-    elif args.figure == "occlusion":
-        written, summary = introspect.inspect_occlusion(item, path, args.sample, args.theme)
-    elif args.figure == "maximize":
-        written, summary = introspect.inspect_maximize(item, path, args.layer, units, args.theme)
-    elif args.figure == "attention":
-        written, summary = introspect.inspect_attention(item, path, args.sample, args.theme)
-    elif args.figure == "history":
-        written, summary = introspect.inspect_history(item, path, args.layer, args.hinton, args.theme)
-    else:
-        written, summary = introspect.inspect_spectrum(item, path, args.layer, args.theme)
+    with introspect.themed_figures(args.theme):  # every text drawn, titles included, in the theme's colours
+        written, summary = _draw_inspect(args, introspect, item, path, units)
     print(written)
     print(f"  {summary}")
     return 0

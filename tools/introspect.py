@@ -235,6 +235,13 @@ def themed(theme):
     }
 
 
+def themed_figures(theme):
+    """A context in which every figure and text drawn takes the theme's colours."""
+    import matplotlib.pyplot as plt
+
+    return plt.rc_context(themed(theme))
+
+
 def figure(theme, *args, **kwargs):
     """`style.subplots` in a theme."""
     import matplotlib.pyplot as plt
