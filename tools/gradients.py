@@ -12,6 +12,9 @@ The only backend-specific code is `gradients(function, arrays)`, below: TensorFl
 (GradientTape), JAX (jax.vjp) and PyTorch (autograd) are supported.
 """
 
+import contextlib
+import warnings
+
 import numpy as np
 
 
@@ -58,13 +61,18 @@ def gradients(function, arrays):
     raise ValueError(f"Gradients need a differentiable Keras backend (tensorflow, jax or torch); this one is '{backend}'.")
 
 
-def call(model, x):
-    """model(x) for a batch given as one array, a list or a dict, without Keras' warning that a
-    single array does not match a one-input model's [input] structure (it is matched all the same)."""
-    import warnings
-
+@contextlib.contextmanager
+def _structure_warning_silenced():
+    """A context without Keras' warning that a single array does not match a one-input model's
+    [input] structure (it is matched all the same)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+        yield
+
+
+def call(model, x):
+    """model(x) for a batch given as one array, a list or a dict, without the structure warning."""
+    with _structure_warning_silenced():
         return model(x)
 
 
@@ -81,30 +89,19 @@ def _graph(model):
 
 
 def _substituted(model, x, replace):
-    """The model's outputs on x, with every layer in `replace` ({id(layer): fn(sequence, mask) -> output}) computed by fn.
-
-    Raises:
-        ValueError: a replaced layer reads more than one sequence (an initial state, a context).
-    """
-    import warnings
-
+    """The model's outputs on x, with every layer in `replace` ({id(layer): fn(sequence, mask) -> output}) computed by fn."""
     graph = _graph(model)
 
     def operation(op):
         if id(op) not in replace:
             return op
 
-        def run(*args, **kwargs):
-            if len(args) != 1 or any(key in kwargs for key in ("initial_state", "constants")):
-                raise ValueError(
-                    f"'{op.name}' reads more than its input sequence (an initial state?); gradient flow is drawn for layers that read one sequence."
-                )
-            return replace[id(op)](args[0], kwargs.get("mask"))
+        def run(sequence, *_, mask=None, **__):  # flow() refused layers given initial states (layer_reads)
+            return replace[id(op)](sequence, mask)
 
         return run
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+    with _structure_warning_silenced():
         inputs = graph._standardize_inputs(x)
     outputs = graph._run_through_graph(inputs, operation_fn=operation)
     return outputs[0] if isinstance(outputs, (list, tuple)) and len(outputs) == 1 else outputs
@@ -209,7 +206,14 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
             raise ValueError(
                 f"'{layer.name}' also returns its states (for a decoder); gradient flow is drawn for layers that return their output only."
             )
-    read = _layer_inputs(model, layers, x)
+    reads, read = layer_reads(model, layers, x), {}
+    for layer in layers:
+        sequence, initial, mask = reads[id(layer)]
+        if initial:
+            raise ValueError(
+                f"'{layer.name}' starts from a state another layer gives it; gradient flow is drawn for layers that read one sequence from zero states."
+            )
+        read[id(layer)] = (sequence, mask)
     chains = [(layer, chain) for layer in layers for chain in _chains(layer)]
     zeros = [np.zeros(read[id(layer)][0].shape[:2] + (_units(cell),), dtype=read[id(layer)][0].dtype) for layer, (_, cell, _) in chains]
     loss = loss_function(model)
@@ -250,28 +254,18 @@ def flow(model, layers, x, y, loss_steps=1, jacobian=True, jacobian_samples=8, n
     return flows
 
 
-def _layer_inputs(model, layers, x):
-    """{id(layer): (what it reads, its mask or None)} for the batch x, as NumPy, in the layers' own precision (one compiled pass).
-
-    Raises:
-        ValueError: a layer reads more than one sequence (an initial state, a context).
-    """
+def layer_reads(model, layers, x):
+    """{id(layer): (sequence, [initial states], mask or None)} that each layer reads for the batch x,
+    as NumPy in the layers' own precision, from one compiled pass."""
     import keras
 
-    wanted = []
-    for layer in layers:
-        sequence, initial, mask = layer_arguments(layer)
-        if initial:
-            raise ValueError(
-                f"'{layer.name}' starts from a state another layer gives it; gradient flow is drawn for layers that read one sequence from zero states."
-            )
-        wanted.append((sequence, mask))
-    tensors = [tensor for pair in wanted for tensor in pair if tensor is not None]
+    called = [layer_arguments(layer) for layer in layers]
+    tensors = [t for sequence, initial, mask in called for t in (sequence, *initial, mask) if t is not None]
     reads = keras.Model(model.inputs, tensors).predict_on_batch(x)
-    reads = iter(reads if len(tensors) > 1 else [reads])  # Keras returns a one-output model's output alone
+    reads = iter([np.asarray(value) for value in (reads if len(tensors) > 1 else [reads])])  # Keras returns one output alone
     return {
-        id(layer): (np.asarray(next(reads)), None if mask is None else np.asarray(next(reads)).astype(bool))
-        for layer, (_, mask) in zip(layers, wanted)
+        id(layer): (next(reads), [next(reads) for _ in initial], None if mask is None else next(reads).astype(bool))
+        for layer, (_, initial, mask) in zip(layers, called)
     }
 
 

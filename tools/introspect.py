@@ -149,19 +149,12 @@ def layer_reads(item, layer, x, backwards=False):
 
     A backward chain's sequence and mask are returned in the order the chain reads them (last step first).
     """
-    import keras
+    from tools import gradients
 
-    from tools.gradients import call, layer_arguments
-
-    sequence, initial, mask = layer_arguments(layer)
-    wanted = [sequence, *initial, *([mask] if mask is not None else [])]
-    reads = call(keras.Model(item.model.inputs, wanted), x)
-    reads = [np.asarray(keras.ops.convert_to_numpy(value)) for value in (reads if len(wanted) > 1 else [reads])]
-    sequence, states = reads[0], reads[1 : 1 + len(initial)] or None
-    mask = reads[-1].astype(bool) if mask is not None else None
+    sequence, states, mask = gradients.layer_reads(item.model, [layer], x)[id(layer)]
     if backwards:
         sequence, mask = sequence[:, ::-1], None if mask is None else mask[:, ::-1]
-    return sequence, states, mask
+    return sequence, states or None, mask
 
 
 def traced_states(item, name, layer, cell, backwards, x):
