@@ -364,7 +364,7 @@ def gradient_curves(items, layer=None, samples=64, loss_steps=1):
     the loss steps differentiated, None for a sequence loss such as CTC).
 
     curves: {chain: {"dL/dh": (T,), "dh_T/dx": (T,)}} of the chosen layer (default the first);
-    rows: {chain: (T,) |dL/dh(t)|} of every recurrent layer returning sequences, in model order
+    rows: {chain: (T,) |dL/dh(t)|} of every recurrent layer that does not also return its states, in model order
     (the layer x time heatmap; the chosen layer only where another one cannot be unrolled alone).
     """
     from tools import gradients
