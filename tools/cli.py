@@ -237,6 +237,20 @@ def cmd_transcribe(args):
     return 0
 
 
+def cmd_train_pretrained(args):
+    from tools import pretrained
+
+    catalog = load_catalog()
+    ids = args.ids or list(catalog)
+    for rid in ids:
+        get_entry(catalog, rid)  # every id checked before the first training starts
+    for rid in ids:
+        started = time.perf_counter()
+        where, saved = pretrained.train(rid)
+        print(f"{rid}: {where} in {time.perf_counter() - started:.0f} s; {saved.get('expectation', '')}")
+    return 0
+
+
 def cmd_validate(args):
     catalog = read_catalog()
     problems = validate_catalog(catalog)
@@ -368,6 +382,10 @@ def build_parser():
     p.add_argument("files", nargs="+", metavar="FILE.wav", help="WAV files (any rate; mixed to mono)")
     p.add_argument("--beam", type=int, metavar="N", help="beam-search width (default: the run's beam_width; 1 = greedy)")
     p.set_defaults(func=cmd_transcribe)
+
+    p = verbs.add_parser("train-pretrained", help="train recipes with their full default config into recipes/<id>/pretrained/")
+    p.add_argument("ids", nargs="*", metavar="ID", help="recipes to train (default: all, one after another)")
+    p.set_defaults(func=cmd_train_pretrained)
 
     p = verbs.add_parser("validate", help="check catalog.yaml against the recipe folders; build every recipe")
     p.set_defaults(func=cmd_validate)
