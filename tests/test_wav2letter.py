@@ -9,7 +9,7 @@ import pytest
 from recipes.common import ctc
 from recipes.common.config import ConfigError, check_rules
 from recipes.wav2letter import demo
-from recipes.wav2letter.model import CONFIG_RULES, DEFAULT_CONFIG, build_model, receptive_field
+from recipes.wav2letter.model import CONFIG_RULES, DEFAULT_CONFIG, LARGER_CONFIG, build_model, receptive_field
 
 SMALL = {
     **DEFAULT_CONFIG,
@@ -29,7 +29,8 @@ def test_receptive_field_formula():
     # The paper's sizes: 48 + 2 * (7 * 6 + 31) = 194 frames.
     paper = {"first_kernel": 48, "first_stride": 2, "num_middle_layers": 7, "middle_kernel": 7, "wide_kernel": 32}
     assert receptive_field(paper) == 194
-    assert receptive_field(DEFAULT_CONFIG) == 124
+    assert receptive_field(DEFAULT_CONFIG) == 72
+    assert receptive_field({**DEFAULT_CONFIG, **LARGER_CONFIG}) == 124
     assert receptive_field(SMALL) == 5 + 2 * (2 * 2 + 4)
 
 

@@ -130,6 +130,24 @@ def resolve_target(target, untrained=False):
     return str(folder(target)), describe(target) + (f"\n  warning: {stale_reason(target)}" if stale_reason(target) else "")
 
 
+def _save_without_optimizer(recipe_id, config, source, target):
+    """Save the trained weights of `source` in a freshly built (compiled, optimizer not yet built) model.
+
+    The optimizer's moments are two more copies of every weight; a reader who evaluates,
+    inspects or fine-tunes the checkpoint does not need them, and they would triple its size.
+    """
+    import keras
+
+    from tools import runner
+
+    trained = runner.load_model(source)
+    plan = runner.resolve(recipe_id, config=config)
+    keras.utils.set_random_seed(config["seed"])
+    fresh = plan.model_module.build_model(config)
+    fresh.set_weights(trained.get_weights())
+    fresh.save(target)
+
+
 def train(recipe_id, log=print, work_dir=Path("runs")):
     """Train `recipe_id` with its full DEFAULT_CONFIG and replace its checkpoint with the result.
 
@@ -151,8 +169,10 @@ def train(recipe_id, log=print, work_dir=Path("runs")):
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     for name in KEPT:
-        if name != "run.json" and (run_dir / name).is_file():
+        if name not in ("run.json", "model.keras") and (run_dir / name).is_file():
             shutil.copy2(run_dir / name, staging / name)
+    saved["optimizer_state"] = "dropped: the shipped model.keras holds the weights and the compile config, not Adam's moments"
+    _save_without_optimizer(recipe_id, runner.read_json(run_dir / "config.json"), run_dir / "model.keras", staging / "model.keras")
     runner.write_json(staging / "run.json", saved)
     old = folder(recipe_id).with_name(f".{FOLDER}-old")
     shutil.rmtree(old, ignore_errors=True)

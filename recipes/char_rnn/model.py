@@ -33,7 +33,7 @@ INPUT_ENCODINGS = ("embedding", "one_hot")
 
 DEFAULT_CONFIG = {
     "seed": 1,
-    "epochs": 10,
+    "epochs": 4,
     "batch_size": 64,
     "learning_rate": 0.002,
     "clipnorm": 5.0,
@@ -44,7 +44,7 @@ DEFAULT_CONFIG = {
     "dropout": 0.2,
     # Data: window length; share of the corpus used (from its start); held-out tail share.
     "sequence_length": 100,
-    "corpus_fraction": 1.0,
+    "corpus_fraction": 0.25,
     "validation_fraction": 0.1,
     # Demo: num_samples samples at 0.5, 1.0 and `temperature`, primed with prime_text.
     "prime_text": "Romeo:\n",

@@ -58,7 +58,7 @@ MEL_STRIDES = (2, 2)
 
 DEFAULT_CONFIG = {
     "seed": 0,
-    "epochs": 15,
+    "epochs": 5,
     "batch_size": 32,
     "learning_rate": 0.003,
     "global_clipnorm": 5.0,

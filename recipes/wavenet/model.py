@@ -51,7 +51,7 @@ from recipes.common.config import COMMON_RULES, at_most, boolean, integer, numbe
 
 DEFAULT_CONFIG = {
     "seed": 0,
-    "epochs": 10,
+    "epochs": 6,
     "batch_size": 32,
     "learning_rate": 0.002,
     # μ-law quantization: Q classes (the paper: 256, i.e. 8-bit μ-law with μ = 255).
@@ -63,7 +63,7 @@ DEFAULT_CONFIG = {
     "residual_channels": 32,
     "skip_channels": 64,
     # Data: utterances per split, windows cut from each, predicted samples per window.
-    "num_train": 400,
+    "num_train": 300,
     "num_validation": 40,
     "num_test": 80,
     "windows_per_utterance": 8,
