@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := runs/demo
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup demo test bench readme figures clean
+.PHONY: setup demo test bench readme figures pretrained gallery clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,14 @@ readme: $(STAMP)
 
 figures: $(STAMP)
 	$(BIN)/python -m tools.figures --write
+
+# Every recipe's checkpoint, trained with its full default config (about an hour on 2 cores; not part of `make test`).
+pretrained: $(STAMP)
+	$(BIN)/recipe train-pretrained
+	$(BIN)/python -m tools.readme --write
+
+gallery: $(STAMP)
+	$(BIN)/recipe gallery
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

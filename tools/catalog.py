@@ -232,8 +232,8 @@ def list_of(item, expected, hint="", item_where="{where}", unique=None):
     return check
 
 
-def fields(spec, field_where="{where}, field '{key}'"):
-    """A checker for a mapping with exactly the keys of `spec`, each value checked by spec[key]."""
+def fields(spec, field_where="{where}, field '{key}'", optional=()):
+    """A checker for a mapping with the keys of `spec` (those in `optional` may be left out), each checked by spec[key]."""
     allowed = tuple(spec)
 
     def check(where, value, ctx):
@@ -244,7 +244,7 @@ def fields(spec, field_where="{where}, field '{key}'"):
             if key not in spec:
                 yield f"{where}: unknown field '{key}'.{did_you_mean(str(key), allowed)} Allowed: {', '.join(allowed)}."
         for key in allowed:
-            if key not in value:
+            if key not in value and key not in optional:
                 yield f"{where}: missing field '{key}'. Add it (fields: {', '.join(allowed)})."
         for key, checker in spec.items():
             if key in value:
@@ -294,6 +294,8 @@ SECONDS = rule(lambda v: _is_int(v) and v > 0, "expected a positive int of secon
 PAPER = {"title": _anything, "authors": _anything, "year": YEAR, "url": LINK}
 DATA = {"source": _anything, "licence": _anything}
 BRIEF = {"overrides": _overrides, "metric": TEXT, "expect": BOUND, "budget_seconds": SECONDS}
+# Optional: the metrics.json key of a baseline the recipe's evaluate measures on the same split, and its name.
+BASELINE = {"metric": TEXT, "label": TEXT}
 ENTRY = {
     "title": TEXT,
     "summary": all_of(TEXT, SENTENCE),
@@ -304,9 +306,11 @@ ENTRY = {
     "papers": list_of(fields(PAPER), "a non-empty list of title/authors/year/url", item_where="{at}, papers[{n}]"),
     "data": fields(DATA),
     "brief": fields(BRIEF, field_where="{at}, brief.{key}"),
+    "baseline": fields(BASELINE, field_where="{at}, baseline.{key}"),
 }
+OPTIONAL_FIELDS = ("baseline",)
 FIELDS, PAPER_FIELDS, DATA_FIELDS, BRIEF_FIELDS = tuple(ENTRY), tuple(PAPER), tuple(DATA), tuple(BRIEF)
-_check_entry = fields(ENTRY)
+_check_entry = fields(ENTRY, optional=OPTIONAL_FIELDS)
 
 
 def _check_folder(at, recipe_id, recipes_dir):

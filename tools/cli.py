@@ -1,4 +1,5 @@
-"""`recipe`: list, show, run, plot, diagram, atlas, weights, compare, transcribe and validate the recipes.
+"""`recipe`: list, show, run, plot, diagram, atlas, inspect, weights, demo, compare, transcribe, gallery,
+train-pretrained and validate the recipes.
 
 Thin wrappers over functions in tools/ (tests call those directly). `list`, `show` and
 `validate`'s catalog checks never import TensorFlow or Keras. Exit codes: 0 ok, 1 the
@@ -26,7 +27,9 @@ EXAMPLES = """examples:
   recipe diagram seq2seq_attention --view cell --theme dark
   recipe atlas                         every recurrent architecture on one sheet
   recipe weights runs/memory_task-...  per-gate weight figures of a trained run
-  recipe transcribe runs/deepspeech2_ctc-... me.wav   speech to text with a trained recognizer
+  recipe transcribe deepspeech2_ctc me.wav   speech to text with the pretrained recognizer
+  recipe demo seq2seq_attention        the pretrained model on its test split, with its demo figures
+  recipe gallery --open                the catalog as a static web site
 """
 
 
@@ -144,8 +147,9 @@ def cmd_diagram(args):
     if args.out:
         output_file(args.out, force=args.force)  # an existing file is the first thing to say
     fmt = graph.output_format(args.out, args.format)
-    recipe_id, _, model, run_dir = runner.model_of(args.target, args.set)
-    default = (run_dir / f"diagram_{args.view}.{fmt}") if run_dir else Path(f"{recipe_id}_{args.view}.{fmt}")
+    recipe_id, _, model, run_dir = runner.model_of(args.target, args.set, args.untrained, log=print)
+    base = runner.output_base(run_dir)
+    default = (base / f"diagram_{args.view}.{fmt}") if base else Path(f"{recipe_id}_{args.view}.{fmt}")
     path = output_file(args.out or default, force=args.force)
     print(diagram.write_view(recipe_id, model, args.view, path, fmt, args.theme, args.steps, args.layer, args.show_masks))
     return 0
@@ -185,7 +189,7 @@ def _draw_inspect(args, introspect, item, path, units):
 
 
 def cmd_inspect(args):
-    from tools import graph, introspect
+    from tools import graph, introspect, runner
     from tools.paths import output_file
 
     if args.out:
@@ -197,8 +201,9 @@ def cmd_inspect(args):
         raise errors.UsageError(f"--against compares models in the gradients figure only; drop it for '{args.figure}'.")
     if (args.text or args.find or args.saturation) and args.figure != "states":
         raise errors.UsageError(f"--text, --find and --saturation are views of the states figure; drop them for '{args.figure}'.")
-    item = introspect.subject(args.target, args.set)
-    default = (item.run_dir / f"inspect_{args.figure}.{fmt}") if item.run_dir else Path(f"{item.recipe_id}_{args.figure}.{fmt}")
+    item = introspect.subject(args.target, args.set, args.untrained, log=print)
+    base = runner.output_base(item.run_dir)
+    default = (base / f"inspect_{args.figure}.{fmt}") if base else Path(f"{item.recipe_id}_{args.figure}.{fmt}")
     path = output_file(args.out or default, force=args.force)
     with introspect.themed_figures(args.theme):  # every text drawn, titles included, in the theme's colours
         written, summary = _draw_inspect(args, introspect, item, path, units)
@@ -210,13 +215,25 @@ def cmd_inspect(args):
 def cmd_weights(args):
     from tools import runner, weights
 
-    recipe_id, _, model, run_dir = runner.model_of(args.target, args.set)
-    out = Path(args.out) if args.out else (run_dir / "weights" if run_dir else Path(f"{recipe_id}_weights"))
+    recipe_id, _, model, run_dir = runner.model_of(args.target, args.set, args.untrained, log=print)
+    base = runner.output_base(run_dir)
+    out = Path(args.out) if args.out else (base / "weights" if base else Path(f"{recipe_id}_weights"))
     figures = weights.weight_figures(model, out, force=args.force)
-    if run_dir is None:
-        print(f"untrained {recipe_id} (DEFAULT_CONFIG initialisation); pass a run directory for trained weights")
     for path, summary in figures:
         print(f"{path}\n  {summary}")
+    return 0
+
+
+def cmd_demo(args):
+    from tools.demo import demo
+
+    out, split_name, metrics, files, recorded = demo(args.target, args.out, args.force)
+    for key, value in metrics.items():
+        was = recorded.get(key)
+        print(f"{split_name} {key}: {value:.4g}" + (f"   (recorded {was:.4g})" if isinstance(was, (int, float)) else ""))
+    print(f"written to {out}:")
+    for path in [out / "metrics.json", *files]:
+        print(f"  {path}")
     return 0
 
 
@@ -231,7 +248,7 @@ def cmd_compare(args):
 def cmd_transcribe(args):
     from tools.transcribe import transcribe_files
 
-    results = transcribe_files(args.run_dir, args.files, beam_width=args.beam)
+    results = transcribe_files(args.run_dir, args.files, beam_width=args.beam, log=lambda line: print(line, file=sys.stderr))
     for path, text in results:
         print(text if len(results) == 1 else f"{path}: {text}")
     return 0
@@ -255,21 +272,23 @@ def cmd_validate(args):
     catalog = read_catalog()
     problems = validate_catalog(catalog)
     if not problems:
-        from tools import architecture, diagram, runner
+        from tools import architecture, diagram, pretrained, runner
 
         for rid in catalog:
             started = time.perf_counter()
             _, model = runner.build_untrained(rid)
             found, notes = architecture.property_problems(rid, catalog[rid]["properties"], diagram.recipe_architecture(rid, model))
-            problems += found
+            checkpoint = pretrained.problem(rid)
+            problems += found + ([checkpoint] if checkpoint else [])
             for note in notes:
                 print(note, file=sys.stderr)
-            verdict = "ok " if not found else "BAD"
+            verdict = "ok " if not found and not checkpoint else "BAD"
             print(
-                f"{verdict} {rid:<24} builds ({model.count_params():,} parameters, {time.perf_counter() - started:.1f} s); properties {'agree with the model' if not found else 'disagree'}"
+                f"{verdict} {rid:<24} builds ({model.count_params():,} parameters, {time.perf_counter() - started:.1f} s); "
+                f"properties {'agree with the model' if not found else 'disagree'}; checkpoint {'current' if not checkpoint else 'stale or missing'}"
             )
         if not problems:
-            print(f"catalog ok: {len(catalog)} recipes, every property derived from its model")
+            print(f"catalog ok: {len(catalog)} recipes, every property derived from its model, every checkpoint current")
             return 0
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -299,6 +318,9 @@ def build_parser():
 
     def add_set(p):
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+
+    def add_untrained(p):
+        p.add_argument("--untrained", action="store_true", help="with an ID: the freshly initialised model, not the pretrained checkpoint")
 
     p = verbs.add_parser("run", help="train, evaluate and demo; writes a run directory")
     p.add_argument("id", nargs="?", help="recipe id (omit with --resume)")
@@ -331,6 +353,7 @@ def build_parser():
     p.add_argument("--out", help="file to write (default <id>_<view>.<format>, or RUN_DIR/diagram_<view>.<format>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--show-masks", action="store_true", help="layers view: keep Keras' mask nodes (not_equal)")
+    add_untrained(p)
     add_set(p)
     p.set_defaults(func=cmd_diagram)
 
@@ -359,14 +382,22 @@ def build_parser():
     p.add_argument("--out", help="file to write (default <id>_<figure>.<format>, or RUN_DIR/inspect_<figure>.<format>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     add_set(p)
+    add_untrained(p)
     p.set_defaults(func=cmd_inspect)
 
     p = verbs.add_parser("weights", help="weight figures, per gate for LSTM/GRU")
     p.add_argument("target", metavar="ID|RUN_DIR")
     p.add_argument("--out", help="folder for the figures (default RUN_DIR/weights or <id>_weights)")
     p.add_argument("--force", action="store_true", help="replace figures that exist in --out")
+    add_untrained(p)
     add_set(p)
     p.set_defaults(func=cmd_weights)
+
+    p = verbs.add_parser("demo", help="evaluate a pretrained checkpoint (or a run) on the test split and write its demo figures")
+    p.add_argument("target", metavar="ID|RUN_DIR")
+    p.add_argument("--out", help="folder for metrics.json and the demo files (default <id>_demo)")
+    p.add_argument("--force", action="store_true", help="write into --out even if it holds files")
+    p.set_defaults(func=cmd_demo)
 
     p = verbs.add_parser("compare", help="brief runs over a grid of config values, as a markdown table")
     p.add_argument("id")
@@ -378,7 +409,7 @@ def build_parser():
     p.set_defaults(func=cmd_compare)
 
     p = verbs.add_parser("transcribe", help="a trained speech recognizer transcribes WAV files")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run of deepspeech2_ctc or wav2letter")
+    p.add_argument("run_dir", metavar="ID|RUN_DIR", help="deepspeech2_ctc or wav2letter (its pretrained checkpoint), or a run of one")
     p.add_argument("files", nargs="+", metavar="FILE.wav", help="WAV files (any rate; mixed to mono)")
     p.add_argument("--beam", type=int, metavar="N", help="beam-search width (default: the run's beam_width; 1 = greedy)")
     p.set_defaults(func=cmd_transcribe)

@@ -57,11 +57,11 @@ class Subject:
         return f"{self.recipe_id}, trained ({Path(self.run_dir).name})" if self.run_dir else f"{self.recipe_id}, untrained"
 
 
-def subject(target, sets=()):
+def subject(target, sets=(), untrained=False, log=None):
     """The Subject of an ID|RUN_DIR argument (see tools.runner.model_of)."""
     from tools import runner
 
-    recipe_id, config, model, run_dir = runner.model_of(target, sets)
+    recipe_id, config, model, run_dir = runner.model_of(target, sets, untrained, log)
     return Subject(recipe_id, config, model, run_dir)
 
 

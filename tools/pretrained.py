@@ -72,7 +72,7 @@ def code_hash(recipe_id):
 
 
 def code_version():
-    """The git commit the code came from (with '+changes' when the work tree differs), or 'unknown'."""
+    """The git commit the code came from ('+changes' when recipes/ differs from it), or 'unknown'."""
     root = RECIPES_DIR.parent
 
     def git(*args):
@@ -80,7 +80,7 @@ def code_version():
 
     try:
         commit = git("rev-parse", "--short=12", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "recipes", "tools")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "recipes")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return commit + ("+changes" if dirty else "")
@@ -102,6 +102,13 @@ def stale_reason(recipe_id):
         names = ", ".join(path.relative_to(RECIPES_DIR).as_posix() for path in code_files(recipe_id))
         return f"{recipe_id}: its pretrained checkpoint is stale ({names} changed since it was trained). Retrain it with 'recipe train-pretrained {recipe_id}'."
     return None
+
+
+def problem(recipe_id):
+    """What `recipe validate` reports about a recipe's checkpoint: None when it exists and matches its code."""
+    if not exists(recipe_id):
+        return f"{recipe_id}: no pretrained checkpoint in {folder(recipe_id).relative_to(RECIPES_DIR.parent).as_posix()}. Train one with 'recipe train-pretrained {recipe_id}'."
+    return stale_reason(recipe_id)
 
 
 def describe(recipe_id):

@@ -1,7 +1,7 @@
-"""The README's recipe table, generated from catalog.yaml.
+"""The README's generated tables: the recipes (from catalog.yaml) and the results (from run records).
 
-`python -m tools.readme --write` rewrites the block between the markers; a test fails
-when the block in README.md is stale.
+`python -m tools.readme --write` (`make readme`) rewrites each block between its markers; a
+test fails when a block in README.md is stale.
 """
 
 import argparse
@@ -12,6 +12,10 @@ from tools.catalog import ROOT, load_catalog, validate_catalog
 README = ROOT / "README.md"
 START = "<!-- recipe-table:start (generated from catalog.yaml by `make readme`; do not edit) -->"
 END = "<!-- recipe-table:end -->"
+RESULTS_START = (
+    "<!-- results-table:start (generated from recipes/*/pretrained/run.json and bench/results/brief/*.json by `make readme`; do not edit) -->"
+)
+RESULTS_END = "<!-- results-table:end -->"
 
 
 def recipe_table(catalog):
@@ -25,13 +29,20 @@ def recipe_table(catalog):
     return "\n".join(rows)
 
 
+def _replace_block(text, start, end, body):
+    head, found_start, rest = text.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found_start or not found_end:
+        raise ValueError(f"README.md lacks the markers {start!r} ... {end!r}. Add them where the table goes.")
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def render(text, catalog):
-    """`text` with the block between START and END replaced by the current table."""
-    head, start, rest = text.partition(START)
-    _, end, tail = rest.partition(END)
-    if not start or not end:
-        raise ValueError(f"README.md lacks the markers {START!r} ... {END!r}. Add them where the table goes.")
-    return f"{head}{START}\n{recipe_table(catalog)}\n{END}{tail}"
+    """`text` with both generated blocks replaced by the current tables."""
+    from tools import results
+
+    text = _replace_block(text, START, END, recipe_table(catalog))
+    return _replace_block(text, RESULTS_START, RESULTS_END, results.markdown_table(results.collect(catalog)))
 
 
 def main(argv=None):

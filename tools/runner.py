@@ -450,8 +450,9 @@ def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.i
     return monitor, time.perf_counter() - started
 
 
-def evaluate(plan, model, data, run_dir):
-    """(split name, metrics, demo files) of the trained model on the test split (else validation)."""
+def evaluate(plan, model, data, run_dir, figures=True):
+    """(split name, metrics, demo files) of the trained model on the test split (else validation);
+    figures=False skips the demo's files (metrics only)."""
     split_name, split = evaluation_split(data)
     metrics = model.evaluate(**fit_arguments(split, plan.config), verbose=0, return_dict=True)
     metrics = {key: float(value) for key, value in metrics.items()}
@@ -459,7 +460,7 @@ def evaluate(plan, model, data, run_dir):
     demo = plan.demo_module
     if demo is not None and hasattr(demo, "evaluate"):
         metrics.update({key: float(value) for key, value in demo.evaluate(model, data, plan.config).items()})
-    if demo is not None and hasattr(demo, "demo"):
+    if figures and demo is not None and hasattr(demo, "demo"):
         files.extend(str(path) for path in demo.demo(model, data, plan.config, run_dir) or ())
     return split_name, metrics, files
 
@@ -495,13 +496,19 @@ def report(plan, run_dir, record, split_name, metrics, files):
     return line, met, [str(run_dir / MODEL_FILE), *([str(loss_plot)] if loss_plot else []), *files]
 
 
-def build(plan, log=print):
-    """(data, model) of a plan: seeded data, the built model, and the recipe's `prepare` hook applied."""
+def load_data(plan, log=print):
+    """The plan's data, generated from its seed (the same splits every time for one config)."""
     import keras
 
     with recipe_log(log):
         keras.utils.set_random_seed(plan.config["seed"])
-        data = plan.data_module.load_data(plan.config)
+        return plan.data_module.load_data(plan.config)
+
+
+def build(plan, log=print):
+    """(data, model) of a plan: seeded data, the built model, and the recipe's `prepare` hook applied."""
+    data = load_data(plan, log)
+    with recipe_log(log):
         model = plan.model_module.build_model(plan.config)
         if hasattr(plan.model_module, "prepare"):
             plan.model_module.prepare(model, data, plan.config)
@@ -716,13 +723,20 @@ def load_run(run_dir):
     return record["recipe"], config, load_model(Path(run_dir) / MODEL_FILE)
 
 
-def model_of(target, sets=()):
-    """(recipe id, config, model, run directory or None) for an ID|RUN_DIR argument: a finished run's model,
-    or the recipe's untrained build (DEFAULT_CONFIG + --set).
+def model_of(target, sets=(), untrained=False, log=None):
+    """(recipe id, config, model, run directory or None) for an ID|RUN_DIR argument: a finished run's model;
+    for an id, the recipe's pretrained checkpoint (a run directory too), or its untrained build (DEFAULT_CONFIG
+    + --set) with --untrained, with --set, or when it has no checkpoint. `log` is told which one.
 
     Raises:
         UsageError: --set with a run directory, a path that is not a run directory, an unknown recipe.
     """
+    from tools import pretrained
+
+    if not sets:
+        target, note = pretrained.resolve_target(target, untrained)
+        if note and log:
+            log(note)
     path = Path(target)
     if path.is_dir():
         if sets:
@@ -732,7 +746,16 @@ def model_of(target, sets=()):
     if "/" in target or os.sep in target or path.exists():
         raise errors.not_a_run_dir(target, "no such directory" if not path.exists() else "not a directory")
     config, model = build_untrained(target, sets=sets)
+    if sets and log:
+        log(f"untrained {target} (DEFAULT_CONFIG with --set)")
     return target, config, model, None
+
+
+def output_base(run_dir):
+    """Where a verb's figures go by default: into a run directory, never into a shipped checkpoint (None: the cwd)."""
+    from tools import pretrained
+
+    return None if run_dir is None or pretrained.is_checkpoint(run_dir) else Path(run_dir)
 
 
 def build_untrained(recipe_id, sets=()):

@@ -1,4 +1,6 @@
-"""`recipe transcribe RUN_DIR FILE.wav ...`: a trained speech recognizer transcribes WAV files.
+"""`recipe transcribe ID|RUN_DIR FILE.wav ...`: a trained speech recognizer transcribes WAV files.
+
+An id means the recipe's pretrained checkpoint (recipes/<id>/pretrained), so it works with no training.
 
 The run must be of a recipe whose demo.py provides the `transcribe(model, config, paths,
 beam_width)` hook (the speech_recognition recipes: deepspeech2_ctc, wav2letter). Given a
@@ -7,6 +9,8 @@ turns each into the features the model was trained on and decodes it (greedy, or
 search with --beam N); a file it cannot use is a one-line error (a ConfigError). So bad
 files, a bad --beam and a run of any other recipe are all refused before the model loads.
 """
+
+from pathlib import Path
 
 from tools import errors
 from tools.catalog import load_catalog
@@ -29,15 +33,24 @@ def transcriber(recipe_id):
     return getattr(demo, "transcribe", None)
 
 
-def transcribe_files(run_dir, paths, beam_width=None):
-    """[(path, transcript)] for each WAV file, by the recognizer trained in `run_dir`.
+def transcribe_files(run_dir, paths, beam_width=None, log=None):
+    """[(path, transcript)] for each WAV file, by the recognizer trained in `run_dir` (a recipe id: its
+    pretrained checkpoint, which `log` is told).
 
     Raises:
         UsageError: not a finished run, not a recognizer's run, or a bad beam width.
         ConfigError: a file that is not usable audio (from the recipe's hook).
     """
-    from tools import runner
+    from tools import pretrained, runner
 
+    if isinstance(load_catalog().get(str(run_dir)), dict) and not Path(run_dir).exists():
+        if not pretrained.exists(str(run_dir)):
+            raise errors.UsageError(
+                f"{run_dir} has no pretrained checkpoint. Train one with 'recipe train-pretrained {run_dir}', or pass a run directory."
+            )
+        run_dir, note = pretrained.resolve_target(str(run_dir))
+        if log:
+            log(note)
     record, config = runner.read_run(run_dir)
     recipe_id = record.get("recipe")
     hook = transcriber(recipe_id)
