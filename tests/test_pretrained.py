@@ -121,3 +121,21 @@ def test_demo_refuses_bad_input_in_one_line(argv, message, tmp_path, cli_error):
     (tmp_path / "afile").write_text("mine")
     cli_error([arg.replace("{TMP}", str(tmp_path)) for arg in argv], message)
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+@pytest.mark.parametrize("recipe_id", ["deepspeech2_ctc", "wav2letter"])
+def test_transcribe_an_id_uses_the_shipped_recognizer(recipe_id, tmp_path, capsys):
+    """WAV files of unseen test voices, at 16 kHz as a laptop records, transcribed with no training."""
+    from recipes.common import ctc, speech
+
+    texts = ["three one four", "two seven", "nine zero five eight"]
+    paths = []
+    for number, (text, voice) in enumerate(zip(texts, speech.speakers("test"))):
+        waveform, _ = speech.synthesize(text, voice, sample_rate=16000)
+        paths.append(speech.write_wav(tmp_path / f"take{number}.wav", waveform, 16000))
+    assert cli.main(["transcribe", recipe_id, *map(str, paths)]) == 0
+    captured = capsys.readouterr()
+    assert f"using the pretrained checkpoint recipes/{recipe_id}/pretrained" in captured.err
+    heard = [line.split(": ", 1)[1] for line in captured.out.splitlines()]
+    cer, _ = ctc.error_rates(texts, heard)
+    assert cer <= 0.15, list(zip(texts, heard))

@@ -618,6 +618,13 @@ def valid_entries(catalog, recipes_dir=RECIPES_DIR):
     return valid, invalid
 
 
+def brief_check(entry):
+    """The catalog's brief expectation in words: 'recall_accuracy ≥ 0.9 in ≤ 90 s' (on a 2-core CPU)."""
+    brief = entry["brief"]
+    ((kind, bound),) = brief["expect"].items()
+    return f"{brief['metric']} {'≥' if kind == 'min' else '≤'} {bound:g} in ≤ {brief['budget_seconds']} s"
+
+
 def matches(recipe_id, entry, pattern=None, family=None, prop=None):
     """True when an entry passes `recipe list` filters (pattern: shell wildcard or substring of id/title)."""
     if pattern:

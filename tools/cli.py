@@ -254,6 +254,27 @@ def cmd_transcribe(args):
     return 0
 
 
+def cmd_gallery(args):
+    from tools import gallery
+
+    started = time.perf_counter()
+    try:
+        index = gallery.build(Path(args.out or gallery.SITE_DIR))
+    except errors.UsageError:
+        raise
+    except ValueError as error:  # a README links to something the site cannot show
+        raise errors.RunFailed(str(error)) from None
+    print(f"gallery: {index} ({time.perf_counter() - started:.1f} s)")
+    if args.screenshots:
+        for path in gallery.screenshots(index.parent):
+            print(f"  {path}")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(index.resolve().as_uri())
+    return 0
+
+
 def cmd_train_pretrained(args):
     from tools import pretrained
 
@@ -413,6 +434,12 @@ def build_parser():
     p.add_argument("files", nargs="+", metavar="FILE.wav", help="WAV files (any rate; mixed to mono)")
     p.add_argument("--beam", type=int, metavar="N", help="beam-search width (default: the run's beam_width; 1 = greedy)")
     p.set_defaults(func=cmd_transcribe)
+
+    p = verbs.add_parser("gallery", help="a static web site of the catalog: cards, filters, a page per recipe and per figure kind")
+    p.add_argument("--out", help="folder to build into (default site/)")
+    p.add_argument("--open", action="store_true", help="open the index in a web browser")
+    p.add_argument("--screenshots", action="store_true", help="then photograph it with chromium into docs/screenshots/")
+    p.set_defaults(func=cmd_gallery)
 
     p = verbs.add_parser("train-pretrained", help="train recipes with their full default config into recipes/<id>/pretrained/")
     p.add_argument("ids", nargs="*", metavar="ID", help="recipes to train (default: all, one after another)")

@@ -7,7 +7,7 @@ test fails when a block in README.md is stale.
 import argparse
 import sys
 
-from tools.catalog import ROOT, load_catalog, validate_catalog
+from tools.catalog import ROOT, brief_check, load_catalog, validate_catalog
 
 README = ROOT / "README.md"
 START = "<!-- recipe-table:start (generated from catalog.yaml by `make readme`; do not edit) -->"
@@ -22,10 +22,7 @@ def recipe_table(catalog):
     """Markdown table of every recipe: link, summary, family, properties, brief check."""
     rows = ["| recipe | what it shows | family | brief check (2-core CPU) |", "|---|---|---|---|"]
     for rid, entry in catalog.items():
-        brief = entry["brief"]
-        ((kind, bound),) = brief["expect"].items()
-        check = f"{brief['metric']} {'≥' if kind == 'min' else '≤'} {bound:g} in ≤ {brief['budget_seconds']} s"
-        rows.append(f"| [`{rid}`](recipes/{rid}/) | {entry['summary']} | {entry['family']} | {check} |")
+        rows.append(f"| [`{rid}`](recipes/{rid}/) | {entry['summary']} | {entry['family']} | {brief_check(entry)} |")
     return "\n".join(rows)
 
 

@@ -17,6 +17,8 @@ A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds i
               demo(model, data, config, out_dir) -> [written files]; for speech recognizers
               transcribe(load_model, config, paths, beam_width) -> [(path, text)], which checks
               every file before it calls load_model()
+    pretrained/  the shipped checkpoint: a run of the full DEFAULT_CONFIG reduced to model.keras,
+              config.json, metrics.json, history.csv and run.json (tools/pretrained.py; every recipe has one)
 
 Recipe code imports keras/keras.ops and recipes/common only, never tools/. A run reads
 resolve -> train -> evaluate -> report:
