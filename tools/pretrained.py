@@ -147,8 +147,8 @@ def _save_without_optimizer(recipe_id, config, source, target):
 
     from tools import runner
 
+    plan = runner.resolve(recipe_id, config=config)  # imports the recipe: its custom layers load
     trained = runner.load_model(source)
-    plan = runner.resolve(recipe_id, config=config)
     keras.utils.set_random_seed(config["seed"])
     fresh = plan.model_module.build_model(config)
     fresh.set_weights(trained.get_weights())
