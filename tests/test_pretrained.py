@@ -115,12 +115,15 @@ def test_demo_evaluates_the_checkpoint_and_writes_its_figures(tmp_path, capsys):
         (["demo", "memory_tsak"], "Did you mean 'memory_task'"),
         (["demo", "{TMP}/nowhere"], "no such directory"),
         (["demo", "memory_task", "--out", "{TMP}/afile"], "is a file"),
+        (["transcribe", "memory_task", "{TMP}/afile"], "memory_task does not transcribe speech"),
     ],
 )
-def test_demo_refuses_bad_input_in_one_line(argv, message, tmp_path, cli_error):
-    (tmp_path / "afile").write_text("mine")
-    cli_error([arg.replace("{TMP}", str(tmp_path)) for arg in argv], message)
-    assert (tmp_path / "afile").read_text() == "mine"
+def test_demo_refuses_bad_input_in_one_line(argv, message, tmp_path_factory, cli_error):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "afile").write_text("mine")
+    code, err = cli_error([arg.replace("{TMP}", str(elsewhere)) for arg in argv])
+    assert code == 2 and len(err) == 1 and message in err[0], err
+    assert (elsewhere / "afile").read_text() == "mine"
 
 
 @pytest.mark.parametrize("recipe_id", ["deepspeech2_ctc", "wav2letter"])

@@ -8,21 +8,6 @@ config and seed, so the test split is the one its metrics.json was measured on.
 from pathlib import Path
 
 from tools import errors, pretrained, runner
-from tools.catalog import load_catalog
-
-
-def checkpoint_dir(target, log=None):
-    """The run directory an ID|RUN_DIR names: a run directory is itself, an id its pretrained checkpoint."""
-    if isinstance(load_catalog().get(str(target)), dict) and not Path(target).exists():
-        if not pretrained.exists(target):
-            raise errors.UsageError(
-                f"{target} has no pretrained checkpoint. Train one with 'recipe train-pretrained {target}', or pass a run directory."
-            )
-        run_dir, note = pretrained.resolve_target(target)
-        if log:
-            log(note)
-        return Path(run_dir)
-    return Path(target)
 
 
 def demo(target, out=None, force=False, log=print):
@@ -31,7 +16,7 @@ def demo(target, out=None, force=False, log=print):
     Raises:
         UsageError: not a finished run or a recipe without a checkpoint, or an --out that holds files (unless force).
     """
-    run_dir = checkpoint_dir(target, log)
+    run_dir = pretrained.run_dir_of(target, log)
     record, config = runner.read_run(run_dir)
     out = Path(out or f"{record['recipe']}_demo")
     if out.exists() and not out.is_dir():

@@ -13,6 +13,7 @@ means this checkpoint (see `resolve_target`).
 
 import ast
 import hashlib
+import os
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -112,14 +113,16 @@ def problem(recipe_id):
 
 
 def describe(recipe_id):
-    """'recipes/<id>/pretrained (trained 2026-12-05 ..., metric value)': which checkpoint a verb used."""
+    """'using the pretrained checkpoint recipes/<id>/pretrained (trained ..., metric value)', with a warning when stale."""
     saved = record(recipe_id) or {}
     entry = load_catalog()[recipe_id]
     metric = entry["brief"]["metric"]
     value = (saved.get("metrics") or {}).get(metric)
     shown = f", test {metric} {value:.4g}" if isinstance(value, (int, float)) else ""
     where = folder(recipe_id).relative_to(RECIPES_DIR.parent).as_posix()
-    return f"using the pretrained checkpoint {where} (trained {saved.get('trained_at', '?')[:10]} on {saved.get('backend', '?')}{shown})"
+    stale = stale_reason(recipe_id)
+    warning = f"\n  warning: {stale}" if stale else ""
+    return f"using the pretrained checkpoint {where} (trained {saved.get('trained_at', '?')[:10]} on {saved.get('backend', '?')}{shown}){warning}"
 
 
 def resolve_target(target, untrained=False):
@@ -134,7 +137,7 @@ def resolve_target(target, untrained=False):
         return target, f"untrained {target} (DEFAULT_CONFIG initialisation)"
     if not exists(target):
         return target, f"{target} has no pretrained checkpoint: untrained {target} (DEFAULT_CONFIG initialisation)"
-    return str(folder(target)), describe(target) + (f"\n  warning: {stale_reason(target)}" if stale_reason(target) else "")
+    return str(folder(target)), describe(target)
 
 
 def _save_without_optimizer(recipe_id, config, source, target):
@@ -153,6 +156,23 @@ def _save_without_optimizer(recipe_id, config, source, target):
     fresh = plan.model_module.build_model(config)
     fresh.set_weights(trained.get_weights())
     fresh.save(target)
+
+
+def run_dir_of(target, log=None):
+    """The run directory an ID|RUN_DIR names for verbs that need a trained model (demo, transcribe):
+    a run directory is itself; an id is its checkpoint, which `log` is told.
+
+    Raises:
+        UsageError, CatalogError: an unknown recipe, or one without a checkpoint.
+    """
+    if Path(target).exists() or "/" in str(target) or os.sep in str(target):
+        return Path(target)
+    get_entry(load_catalog(), target)  # an unknown id: "did you mean"
+    if not exists(target):
+        raise errors.UsageError(f"{target} has no pretrained checkpoint. Train one with 'recipe train-pretrained {target}', or pass a run directory.")
+    if log:
+        log(describe(target))
+    return folder(target)
 
 
 def train(recipe_id, log=print, work_dir=Path("runs")):

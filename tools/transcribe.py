@@ -43,14 +43,11 @@ def transcribe_files(run_dir, paths, beam_width=None, log=None):
     """
     from tools import pretrained, runner
 
-    if isinstance(load_catalog().get(str(run_dir)), dict) and not Path(run_dir).exists():
-        if not pretrained.exists(str(run_dir)):
-            raise errors.UsageError(
-                f"{run_dir} has no pretrained checkpoint. Train one with 'recipe train-pretrained {run_dir}', or pass a run directory."
-            )
-        run_dir, note = pretrained.resolve_target(str(run_dir))
-        if log:
-            log(note)
+    if isinstance(load_catalog().get(str(run_dir)), dict) and transcriber(str(run_dir)) is None and not Path(run_dir).exists():
+        raise errors.UsageError(
+            f"{run_dir} does not transcribe speech. Use a recognizer, {' or '.join(recognizer_ids())} (its pretrained checkpoint), or a run of one."
+        )
+    run_dir = pretrained.run_dir_of(run_dir, log)
     record, config = runner.read_run(run_dir)
     recipe_id = record.get("recipe")
     hook = transcriber(recipe_id)
