@@ -43,7 +43,7 @@ from recipes.seq2seq_attention.data import VOCABULARY_SIZE
 
 DEFAULT_CONFIG = {
     "seed": 0,
-    "epochs": 3,
+    "epochs": 8,
     "batch_size": 128,
     "learning_rate": 0.01,
     "global_clipnorm": 1.0,
