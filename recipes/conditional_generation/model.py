@@ -35,7 +35,7 @@ from recipes.conditional_generation.data import NUM_CLASS_IDS, NUM_LETTERS, NUM_
 
 DEFAULT_CONFIG = {
     "seed": 0,
-    "epochs": 20,
+    "epochs": 8,
     "batch_size": 128,
     "learning_rate": 0.01,
     "global_clipnorm": 1.0,
