@@ -186,11 +186,12 @@ def train(recipe_id, log=print, work_dir=Path("runs")):
     get_entry(load_catalog(), recipe_id)
     stamp = datetime.now(timezone.utc)
     run_dir = Path(work_dir) / f"pretrained-{recipe_id}-{stamp:%Y%m%d-%H%M%S}"
+    version, digest = code_version(), code_hash(recipe_id)  # of the code that trains, before anyone edits it
     result = runner.run(recipe_id, out=run_dir, log=log)
     if result.status != "complete":
         raise errors.RunFailed(f"{recipe_id}: training was {result.status}; the shipped checkpoint is unchanged.")
     saved = runner.read_json(run_dir / runner.RUN_FILE)
-    saved.update(trained_at=saved.get("started_at"), code_version=code_version(), code_hash=code_hash(recipe_id))
+    saved.update(trained_at=saved.get("started_at"), code_version=version, code_hash=digest)
     saved.pop("command", None)
     staging = folder(recipe_id).with_name(f".{FOLDER}-new")
     shutil.rmtree(staging, ignore_errors=True)
