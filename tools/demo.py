@@ -2,7 +2,8 @@
 
 An id means the recipe's pretrained checkpoint (recipes/<id>/pretrained), so a reader sees what
 a trained model does without training one. The data is regenerated from the checkpoint's own
-config and seed, so the test split is the one its metrics.json was measured on.
+config and seed, so the test split is the one its metrics.json was measured on (for synthesized
+speech, a new rendering of the same utterances when the speech cache is cold).
 """
 
 from pathlib import Path

@@ -499,7 +499,8 @@ def report(plan, run_dir, record, split_name, metrics, files):
 
 
 def load_data(plan, log=print):
-    """The plan's data, generated from its seed (the same splits every time for one config)."""
+    """The plan's data, generated from its seed: the same splits for one config, except that synthesized
+    speech is rendered anew when its cache is cold (espeak-ng is not bit-reproducible across processes)."""
     import keras
 
     with recipe_log(log):
