@@ -32,7 +32,8 @@ FAMILIES = {
     "recursive": "one composition function shared over a tree",
     "reservoir": "a fixed random recurrent reservoir with a trained readout",
     "convolutional": "convolutions only (dilated, causal, 1-D or 2-D)",
-    "convolutional_recurrent": "a convolutional front end feeding recurrent layers",
+    "convolutional_recurrent": "a convolutional front end feeding recurrent layers, or convolutions inside the recurrent cell",
+    "embedding": "a shallow embedding model with no recurrence (word vectors)",
 }
 TASKS = {
     "forecasting": "predict the next values of a series",
@@ -47,8 +48,12 @@ TASKS = {
     "audio_generation": "generate a waveform",
     "frame_labeling": "one label per audio or spectrogram frame",
     "tree_evaluation": "compute a value over a parse tree",
+    "translation": "translate text from one language to another",
+    "word_embedding": "learn word vectors from co-occurrence",
+    "image_classification": "one label per image",
+    "frame_prediction": "predict the next frames of a video",
 }
-MODALITIES = ("synthetic", "time_series", "text", "image", "audio")
+MODALITIES = ("synthetic", "time_series", "text", "image", "video", "audio", "music", "pen_strokes")
 # The statements a course uses to tell RNN architectures apart (Deep Learning book, ch. 10).
 PROPERTIES = {
     "output_each_step": "output at each time step of the sequence read",

@@ -32,16 +32,18 @@ def recipe_views(arch):
     return ["circuit", "unrolled"] + (["cell"] if arch.chains() else [])
 
 
-def committed():
-    """{path: (recipe id, view, theme, steps)} of every diagram file the READMEs show (the atlas apart)."""
+def committed(recipe_ids=None):
+    """{path: (recipe id, view, theme, steps)} of every diagram file the READMEs show (the atlas apart),
+    or only those of `recipe_ids` (then without the top README's examples)."""
     from tools import diagram, runner
 
     files = {}
-    for recipe_id in read_catalog():
+    for recipe_id in recipe_ids or read_catalog():
         _, model = runner.build_untrained(recipe_id)
         for view in recipe_views(diagram.recipe_architecture(recipe_id, model)):
             files[ROOT / "recipes" / recipe_id / f"diagram_{view}.svg"] = (recipe_id, view, "light", 3)
-    files.update({DOCS / name: spec for name, spec in EXAMPLES.items()})
+    if not recipe_ids:
+        files.update({DOCS / name: spec for name, spec in EXAMPLES.items()})
     return files
 
 
@@ -57,17 +59,19 @@ def draw(path, spec):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="(re)write every committed diagram and the atlas")
+    parser.add_argument("--recipe", action="append", metavar="ID", help="only this recipe's diagrams (no atlas); repeatable")
     args = parser.parse_args(argv)
     from tools import atlas
 
-    files = committed()
+    files = committed(args.recipe)
     if not args.write:
-        print("\n".join(str(path.relative_to(ROOT)) for path in [*files, ATLAS]))
+        print("\n".join(str(path.relative_to(ROOT)) for path in [*files, *([] if args.recipe else [ATLAS])]))
         return 0
     for path, spec in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         print(draw(path, spec))
-    print(atlas.write_atlas(ATLAS))
+    if not args.recipe:
+        print(atlas.write_atlas(ATLAS))
     return 0
 
 
