@@ -8,6 +8,7 @@ A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds i
               check_config(config)            optional: checks that tie keys together
               build_model(config)             -> a compiled keras.Model; builds only (no data, no prints)
               prepare(model, data, config)    optional: work on the data before fit (a closed-form readout)
+              fit_callbacks(model, data, config)  optional: extra Keras callbacks for fit (stateful resets)
               TEACHER_FORCED_INPUTS           names of the inputs that carry the targets shifted by one step
                                               (checked against the data by the smoke test; drawn as y(t-1) -> h(t))
               diagram_spec()                  on a custom cell or recurrent layer: how `recipe diagram` reads it
@@ -433,6 +434,9 @@ def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.i
         from tools import history
 
         callbacks.insert(1, history.recorder(run_dir, initial_epoch))
+    if hasattr(plan.model_module, "fit_callbacks"):
+        # The recipe's own callbacks (e.g. resetting a stateful model's carried state each epoch).
+        callbacks.extend(plan.model_module.fit_callbacks(model, data, plan.config))
     started = time.perf_counter()
     if initial_epoch < plan.config["epochs"]:
         try:
