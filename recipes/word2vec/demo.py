@@ -1,0 +1,177 @@
+"""Judge word vectors on held-out plays against count-based (PPMI + SVD) and random vectors; neighbours, analogies, a map.
+
+The held-out word-similarity check: for the num_eval_words most frequent training words, take
+every pair seen together (within `window` words) at least min_pair_count times in the TEST plays,
+and rank-correlate (Spearman) the cosine of the two words' vectors with the pair's PMI measured
+on those test plays only. Vectors that put words which keep each other's company in unseen
+text close together score high; random vectors score about 0.
+"""
+
+import pathlib
+
+import numpy as np
+
+from recipes.common import style
+from recipes.word2vec.counts import cooccurrence, cosine_matrix, pmi, ppmi, spearman, truncated_svd_embeddings
+from recipes.word2vec.data import in_vocabulary
+
+METRICS = (
+    "heldout_pmi_spearman",
+    "ppmi_svd_heldout_pmi_spearman",
+    "random_heldout_pmi_spearman",
+    "analogy_accuracy",
+    "ppmi_svd_analogy_accuracy",
+    "num_heldout_pairs",
+    "num_analogies",
+)
+
+# a : b :: c : d, kept where all four words are in the vocabulary. Chosen for Shakespeare's
+# English (pronoun cases, thou/you forms, family and rank); the demo measures them, none is assumed.
+ANALOGIES = (
+    ("king", "queen", "lord", "lady"),
+    ("king", "queen", "prince", "princess"),
+    ("king", "queen", "man", "woman"),
+    ("man", "woman", "lord", "lady"),
+    ("father", "mother", "son", "daughter"),
+    ("brother", "sister", "son", "daughter"),
+    ("husband", "wife", "king", "queen"),
+    ("sir", "madam", "lord", "lady"),
+    ("he", "she", "his", "her"),
+    ("he", "she", "him", "her"),
+    ("he", "she", "man", "woman"),
+    ("i", "my", "he", "his"),
+    ("i", "me", "he", "him"),
+    ("i", "me", "we", "us"),
+    ("we", "us", "they", "them"),
+    ("i", "my", "thou", "thy"),
+    ("thou", "thee", "ye", "you"),
+    ("thou", "thy", "you", "your"),
+    ("thou", "art", "you", "are"),
+    ("thou", "hast", "you", "have"),
+    ("is", "was", "are", "were"),
+    ("day", "night", "sun", "moon"),
+    ("good", "bad", "better", "worse"),
+    ("go", "went", "come", "came"),
+)
+
+
+def word_vectors(model):
+    """The trained word vectors (vocabulary, dim): the word_embedding matrix."""
+    return np.asarray(model.get_layer("word_embedding").embeddings, dtype="float64")
+
+
+def count_vectors(data, config):
+    """PPMI + truncated SVD vectors (vocabulary, embedding_dim) from the training stream, same window."""
+    counts = cooccurrence(in_vocabulary(data["streams"]["train"]), len(data["vocabulary"]), config["window"])
+    return truncated_svd_embeddings(ppmi(counts), config["embedding_dim"], seed=config["seed"])
+
+
+def heldout_pairs(data, config):
+    """(rows, cols, held-out PMI) of the word pairs the similarity check uses (ids 2..num_eval_words+1)."""
+    counts = cooccurrence(in_vocabulary(data["streams"]["test"]), len(data["vocabulary"]), config["window"])
+    values = pmi(counts)
+    words = np.arange(2, 2 + config["num_eval_words"])
+    rows, cols = np.triu_indices(len(words), k=1)
+    rows, cols = words[rows], words[cols]
+    keep = counts[rows, cols] >= config["min_pair_count"]
+    return rows[keep], cols[keep], values[rows[keep], cols[keep]]
+
+
+def similarity_score(vectors, pairs):
+    """Spearman correlation of cosine(vectors) with held-out PMI over the pairs."""
+    rows, cols, target = pairs
+    return spearman(cosine_matrix(vectors)[rows, cols], target)
+
+
+def analogies(vectors, words):
+    """[(a, b, c, d, answer)] for ANALOGIES in the vocabulary: answer = nearest word to b - a + c by cosine,
+    a, b and c excluded (3CosAdd, Mikolov et al. 2013)."""
+    index = {word: i for i, word in enumerate(words)}
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = vectors / np.where(norms > 0, norms, 1.0)
+    results = []
+    for a, b, c, d in ANALOGIES:
+        if not all(word in index for word in (a, b, c, d)):
+            continue
+        scores = unit @ (unit[index[b]] - unit[index[a]] + unit[index[c]])
+        scores[[index[a], index[b], index[c], 0, 1]] = -np.inf  # never the question words, <eos> or <unk>
+        results.append((a, b, c, d, words[int(np.argmax(scores))]))
+    return results
+
+
+def _accuracy(results):
+    return float(np.mean([answer == d for *_, d, answer in results])) if results else 0.0
+
+
+def evaluate(model, data, config):
+    """Held-out PMI correlation of the trained, the PPMI + SVD and random vectors; analogy accuracy of both."""
+    pairs = heldout_pairs(data, config)
+    trained, counted = word_vectors(model), count_vectors(data, config)
+    random = np.random.default_rng(config["seed"]).standard_normal(trained.shape)
+    trained_analogies = analogies(trained, data["vocabulary"])
+    return {
+        "heldout_pmi_spearman": similarity_score(trained, pairs),
+        "ppmi_svd_heldout_pmi_spearman": similarity_score(counted, pairs),
+        "random_heldout_pmi_spearman": similarity_score(random, pairs),
+        "analogy_accuracy": _accuracy(trained_analogies),
+        "ppmi_svd_analogy_accuracy": _accuracy(analogies(counted, data["vocabulary"])),
+        "num_heldout_pairs": float(len(pairs[0])),
+        "num_analogies": float(len(trained_analogies)),
+    }
+
+
+def neighbours(vectors, words, queries, count=8):
+    """{query: [(word, cosine)] of its `count` nearest words}, for queries in the vocabulary."""
+    similarity = cosine_matrix(vectors)
+    index = {word: i for i, word in enumerate(words)}
+    found = {}
+    for query in queries:
+        if query in index:
+            scores = similarity[index[query]].copy()
+            scores[[index[query], 0, 1]] = -np.inf
+            best = np.argsort(-scores, kind="stable")[:count]
+            found[query] = [(words[i], float(scores[i])) for i in best]
+    return found
+
+
+def _projection_figure(vectors, words, count, path):
+    """PCA (NumPy SVD of the centred vectors) of the `count` most frequent words, labelled."""
+    chosen = np.arange(2, 2 + count)
+    points = vectors[chosen] - vectors[chosen].mean(axis=0)
+    _, _, components = np.linalg.svd(points, full_matrices=False)
+    xy = points @ components[:2].T
+    fig, ax = style.subplots(figsize=(9, 7))
+    ax.scatter(xy[:, 0], xy[:, 1], s=10, color=style.SERIES[0])
+    for (x, y), i in zip(xy, chosen):
+        ax.annotate(words[i], (x, y), xytext=(3, 2), textcoords="offset points", fontsize=9)
+    ax.set_xlabel("first principal component")
+    ax.set_ylabel("second principal component")
+    ax.set_title(f"Skip-gram vectors of the {count} most frequent words (PCA)")
+    return style.save(fig, path)
+
+
+def demo(model, data, config, out_dir):
+    """neighbours.txt (skip-gram and PPMI + SVD), analogies.txt, projection.png."""
+    out_dir = pathlib.Path(out_dir)
+    words = data["vocabulary"]
+    trained, counted = word_vectors(model), count_vectors(data, config)
+    queries = [word.strip() for word in config["query_words"].split(",") if word.strip()]
+    lines = []
+    for name, vectors in (("skip-gram (SGNS)", trained), ("PPMI + SVD", counted)):
+        lines.append(f"=== {name}: nearest words by cosine ===")
+        for query, found in neighbours(vectors, words, queries).items():
+            lines.append(f"{query:>10}: " + ", ".join(f"{word} {score:.2f}" for word, score in found))
+        missing = [query for query in queries if query not in words]
+        if missing:
+            lines.append(f"(not in the vocabulary: {', '.join(missing)})")
+        lines.append("")
+    (out_dir / "neighbours.txt").write_text("\n".join(lines), encoding="utf-8")
+    lines = []
+    for name, vectors in (("skip-gram (SGNS)", trained), ("PPMI + SVD", counted)):
+        results = analogies(vectors, words)
+        lines.append(f"=== {name}: {sum(answer == d for *_, d, answer in results)} of {len(results)} ===")
+        lines += [f"{a}:{b} :: {c}:{d:<10} got {answer}{'' if answer == d else '  (wrong)'}" for a, b, c, d, answer in results]
+        lines.append("")
+    (out_dir / "analogies.txt").write_text("\n".join(lines), encoding="utf-8")
+    figure = _projection_figure(trained, words, config["projection_words"], out_dir / "projection.png")
+    return [str(out_dir / "neighbours.txt"), str(out_dir / "analogies.txt"), str(figure)]
