@@ -35,9 +35,9 @@ from recipes.melody_rnn.data import NUM_EVENTS
 
 DEFAULT_CONFIG = {
     "seed": 1,
-    "epochs": 4,
+    "epochs": 5,
     "batch_size": 64,
-    "learning_rate": 0.002,
+    "learning_rate": 0.005,
     "clipnorm": 3.0,
     "num_layers": 2,
     "units": 128,
