@@ -41,9 +41,9 @@ from recipes.translation.data import LANGUAGES, NUM_DAYS, VOCABULARY_SIZE
 
 DEFAULT_CONFIG = {
     "seed": 0,
-    "epochs": 30,
+    "epochs": 25,
     "batch_size": 32,
-    "learning_rate": 0.005,
+    "learning_rate": 0.01,
     "global_clipnorm": 1.0,
     "source_language": "en",
     "target_language": "de",
