@@ -120,7 +120,12 @@ def test_split_is_by_tune_and_deterministic():
     first, again = melody.load_data(config), melody.load_data(config)
     tunes = first["tunes"]
     assert sum(len(tunes[s]) for s in ("train", "validation", "test")) == 200
-    assert len(tunes["test"]) == 20 and len(tunes["validation"]) == 10
+    assert abs(len(tunes["test"]) - 20) <= 2 and abs(len(tunes["validation"]) - 10) <= 2
+    # A tune's split does not depend on how many tunes are read: a smaller run's test tunes
+    # are a larger run's test tunes, never its training tunes.
+    small, large = melody.split_by_tune(100, config), melody.split_by_tune(1000, config)
+    for split in ("train", "validation", "test"):
+        np.testing.assert_array_equal(small[split], large[split][large[split] < 100])
     for split in ("train", "test", "cross"):
         x, y = first[split]
         np.testing.assert_array_equal(x, again[split][0])
@@ -128,7 +133,16 @@ def test_split_is_by_tune_and_deterministic():
     # Held-out windows are the split's own stream, every tune after a boundary event.
     test_stream = melody.stream(tunes["test"])
     np.testing.assert_array_equal(first["test"][0].reshape(-1), test_stream[: first["test"][0].size])
-    assert (test_stream == melody.TUNE_BOUNDARY).sum() == 20
+    assert (test_stream == melody.TUNE_BOUNDARY).sum() == len(tunes["test"])
+
+
+def test_a_split_without_tunes_gives_a_config_error():
+    config = {**DEFAULT_CONFIG, "max_tunes": 20, "test_fraction": 0.01}
+    with pytest.raises(
+        ConfigError,
+        match=r"'max_tunes' takes enough tunes to give every split one \(test_fraction 0.01 and validation_fraction 0.05 of the 20 tunes read",
+    ):
+        melody.split_by_tune(20, config)
 
 
 def test_too_long_windows_for_the_held_out_tunes_give_a_config_error():

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recipes.common.config import at_most
+from recipes.common.config import at_most, config_error
 
 EVENTS_VERSION = 1  # bump when the event encoding changes, so old caches are not reused
 STEPS_PER_QUARTER = 4  # 16th-note steps
@@ -324,6 +324,28 @@ def windows(ids, sequence_length):
     return ids[:end].reshape(num_windows, -1), ids[1 : end + 1].reshape(num_windows, -1)
 
 
+def split_by_tune(num_tunes, config):
+    """Tune indices of each split: "test", "validation", "train".
+
+    Tune i goes by u_i = (u_0 + i * golden ratio) mod 1, u_0 drawn from the seed: below
+    test_fraction to test, then validation_fraction to validation, the rest to training. A
+    low-discrepancy sequence, so every split gets its share of any prefix of the collection
+    within a tune or two, and a tune's split does not depend on max_tunes: a smaller run's
+    test tunes are among a larger run's test tunes, never among its training tunes.
+
+    Raises:
+        ConfigError: a split gets no tune (max_tunes or a fraction too small).
+    """
+    offset = np.random.default_rng(config["seed"]).random()
+    u = (offset + np.arange(num_tunes) * 0.6180339887498949) % 1.0
+    test, validation = config["test_fraction"], config["test_fraction"] + config["validation_fraction"]
+    parts = {"test": np.flatnonzero(u < test), "validation": np.flatnonzero((u >= test) & (u < validation)), "train": np.flatnonzero(u >= validation)}
+    if min(len(index) for index in parts.values()) == 0:
+        allowed = f"enough tunes to give every split one (test_fraction {test:g} and validation_fraction {config['validation_fraction']:g} of the {num_tunes:,} tunes read left one empty)"
+        raise config_error("max_tunes", config["max_tunes"], allowed, 1000)
+    return parts
+
+
 def load_data(config):
     """Load Essen tunes as event windows, split by tune, plus the unseen Chinese collection.
 
@@ -338,20 +360,12 @@ def load_data(config):
         "titles": {split: [str]}; "vocabulary": event names.
 
     Raises:
-        ConfigError: too few tunes for a test window of sequence_length steps.
+        ConfigError: a split without tunes, or too few for a window of sequence_length steps.
     """
     tunes, titles = collection(TRAIN_FILES, config["max_tunes"])
-    # Split by tune: a seeded permutation, so no tune is in two splits.
-    order = np.random.default_rng(config["seed"]).permutation(len(tunes))
-    num_test = max(1, int(len(tunes) * config["test_fraction"]))
-    num_validation = max(1, int(len(tunes) * config["validation_fraction"]))
-    parts = {
-        "test": order[:num_test],
-        "validation": order[num_test : num_test + num_validation],
-        "train": order[num_test + num_validation :],
-    }
+    parts = split_by_tune(len(tunes), config)
     cross_tunes, cross_titles = collection(CROSS_FILES, config["num_cross_tunes"])
-    split_tunes = {name: [tunes[i] for i in np.sort(index)] for name, index in parts.items()}
+    split_tunes = {name: [tunes[i] for i in index] for name, index in parts.items()}
     split_tunes["cross"] = cross_tunes
     streams = {name: stream(t) for name, t in split_tunes.items()}
     shortest = min(len(s) for name, s in streams.items() if name != "train")
@@ -366,7 +380,7 @@ def load_data(config):
     data = {name: windows(streams[name], sequence_length) for name in ("validation", "test", "cross")}
     data["train"] = (x_train[shuffle], y_train[shuffle])
     data["tunes"] = split_tunes
-    data["titles"] = {name: [titles[i] for i in np.sort(index)] for name, index in parts.items()}
+    data["titles"] = {name: [titles[i] for i in index] for name, index in parts.items()}
     data["titles"]["cross"] = cross_titles
     data["vocabulary"] = event_names()
     return data
