@@ -200,7 +200,7 @@ def build_model(config):
         predictions = keras.layers.Cropping1D((config["window"] - 1, 0), name="forecast_steps")(predictions)
         outputs = keras.layers.Reshape((config["horizon"],), name="forecast")(predictions)  # (batch, horizon)
     model = keras.Model(inputs, outputs, name=f"forecasting_{config['strategy']}")
-    model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]), loss="mse", metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.Adam(config["learning_rate"]), loss="mse")
     return model
 
 
