@@ -61,7 +61,8 @@ def test_tunes_are_transposed_to_c_major_or_a_minor():
     [e_minor], _ = melody.abc_file_events(abc_tune("G", "E2 F2 G2 A2 | B8 |]"))
     assert [p % 12 for _, _, p in melody.events_to_notes(e_minor)] == [9, 11, 0, 2, 4]  # A B C D E
     # Flats: F major (one flat) and B-flat major move to C too.
-    assert [melody.transposition(sharps) for sharps in (0, 1, -1, -2, 2, 6, -6)] == [0, 5, -5, 2, -2, 6, 6]
+    # F# and Gb major (tonic 6 semitones above C) go down: shifts stay in -6 .. +5.
+    assert [melody.transposition(sharps) for sharps in (0, 1, -1, -2, 2, 6, -6)] == [0, 5, -5, 2, -2, -6, -6]
 
 
 def test_the_tokenizer_reads_the_same_notes_as_music21s_full_abc_parse():
