@@ -14,8 +14,8 @@ recipes/common/text.py, are tokenized here the same way for every word-level rec
 Splits are whole plays, so validation and test are contiguous text the models never saw:
 validation = Twelfth Night, Richard II, Othello; test = Much Ado About Nothing, Julius Caesar,
 Hamlet; training = the other 32 plays. Each split is its plays concatenated in sorted path
-order. Parsing and tokenizing all plays takes about a second (measured 0.9 s on 2 cores), so
-it is cached in memory only.
+order. Parsing and tokenizing all plays takes 1-3 s (measured on 2 shared CPU cores), so it is
+cached in memory only.
 """
 
 import collections

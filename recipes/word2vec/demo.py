@@ -134,19 +134,70 @@ def neighbours(vectors, words, queries, count=8):
     return found
 
 
-def _projection_figure(vectors, words, count, path):
-    """PCA (NumPy SVD of the centred vectors) of the `count` most frequent words, labelled."""
-    chosen = np.arange(2, 2 + count)
-    points = vectors[chosen] - vectors[chosen].mean(axis=0)
+# The projection's words, by theme (words outside the vocabulary are skipped).
+PROJECTION_GROUPS = {
+    "ranks": ("king", "queen", "lord", "lady", "duke", "prince", "sir", "madam"),
+    "family": ("father", "mother", "son", "daughter", "brother", "wife", "husband"),
+    "time": ("day", "night", "morning", "hour", "time", "year"),
+    "body": ("eye", "eyes", "hand", "heart", "head", "face", "blood"),
+    "feeling": ("love", "hate", "fear", "joy", "grief", "sorrow"),
+}
+
+
+# Candidate label offsets (points) from a dot, tried in order: right, left, above, below, farther out.
+_LABEL_OFFSETS = ((5, -4), (-5, -4), (0, 6), (0, -15), (5, 8), (-5, 8), (5, -16), (-5, -16), (0, 18), (0, -27))
+
+
+def _place_labels(ax, points, words, fontsize):
+    """Per word, the (dx, dy) offset in points whose label box (about 0.6 em per letter) overlaps
+    the dots and the labels already placed least: legible labels in dense clusters."""
+    scale = ax.figure.dpi / 72  # points -> pixels
+    dots = ax.transData.transform(points)
+    boxes, chosen = [], []
+
+    def box(anchor, offset, word):
+        width, height = 0.6 * fontsize * len(word) * scale, fontsize * scale
+        x = anchor[0] + offset[0] * scale - (width if offset[0] < 0 else width / 2 if offset[0] == 0 else 0)
+        y = anchor[1] + offset[1] * scale
+        return x, y, x + width, y + height
+
+    def overlap(a, b):
+        return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    radius = 3 * scale
+    dot_boxes = [(x - radius, y - radius, x + radius, y + radius) for x, y in dots]
+    for anchor, word in zip(dots, words):
+        costs = [sum(overlap(box(anchor, offset, word), other) for other in boxes + dot_boxes) for offset in _LABEL_OFFSETS]
+        best = _LABEL_OFFSETS[int(np.argmin(costs))]
+        boxes.append(box(anchor, best, word))
+        chosen.append(best)
+    return chosen
+
+
+def _projection_figure(vectors, words, path):
+    """PCA (NumPy SVD of the centred vectors) of PROJECTION_GROUPS' words, one colour per group."""
+    index = {word: i for i, word in enumerate(words)}
+    groups = {name: [word for word in group if word in index] for name, group in PROJECTION_GROUPS.items()}
+    chosen = [word for group in groups.values() for word in group]
+    points = vectors[[index[word] for word in chosen]]
+    points = points - points.mean(axis=0)
     _, _, components = np.linalg.svd(points, full_matrices=False)
-    xy = points @ components[:2].T
-    fig, ax = style.subplots(figsize=(9, 7))
-    ax.scatter(xy[:, 0], xy[:, 1], s=10, color=style.SERIES[0])
-    for (x, y), i in zip(xy, chosen):
-        ax.annotate(words[i], (x, y), xytext=(3, 2), textcoords="offset points", fontsize=9)
+    xy = dict(zip(chosen, points @ components[:2].T))
+    fig, ax = style.subplots(figsize=(8, 6.5))
+    for colour, (name, group) in zip(style.SERIES, groups.items()):
+        coordinates = np.array([xy[word] for word in group])
+        ax.scatter(coordinates[:, 0], coordinates[:, 1], s=16, color=colour, label=name)
+    ax.margins(0.08)
+    ax.autoscale_view()
+    colours = {word: colour for colour, group in zip(style.SERIES, groups.values()) for word in group}
+    offsets = _place_labels(ax, np.array([xy[word] for word in chosen]), chosen, fontsize=10)
+    for word, (dx, dy) in zip(chosen, offsets):
+        ha = "right" if dx < 0 else "center" if dx == 0 else "left"
+        ax.annotate(word, xy[word], xytext=(dx, dy), textcoords="offset points", fontsize=10, color=colours[word], ha=ha, va="bottom")
     ax.set_xlabel("first principal component")
     ax.set_ylabel("second principal component")
-    ax.set_title(f"Skip-gram vectors of the {count} most frequent words (PCA)")
+    ax.set_title(f"Skip-gram vectors of {len(chosen)} frequent words (PCA to 2-D)")
+    ax.legend(loc="best", fontsize=9)
     return style.save(fig, path)
 
 
@@ -173,5 +224,5 @@ def demo(model, data, config, out_dir):
         lines += [f"{a}:{b} :: {c}:{d:<10} got {answer}{'' if answer == d else '  (wrong)'}" for a, b, c, d, answer in results]
         lines.append("")
     (out_dir / "analogies.txt").write_text("\n".join(lines), encoding="utf-8")
-    figure = _projection_figure(trained, words, config["projection_words"], out_dir / "projection.png")
+    figure = _projection_figure(trained, words, out_dir / "projection.png")
     return [str(out_dir / "neighbours.txt"), str(out_dir / "analogies.txt"), str(figure)]

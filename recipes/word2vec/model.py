@@ -31,11 +31,11 @@ Deviations:
 
 import keras
 
-from recipes.common.config import COMMON_RULES, integer, number, positive, text
+from recipes.common.config import COMMON_RULES, at_most, integer, number, positive, text
 
 DEFAULT_CONFIG = {
     "seed": 1,
-    "epochs": 5,
+    "epochs": 3,
     "batch_size": 1024,  # (word, context) pairs per step
     "learning_rate": 0.002,
     "embedding_dim": 100,
@@ -49,9 +49,8 @@ DEFAULT_CONFIG = {
     # Evaluation: held-out PMI over pairs of the num_eval_words most frequent words seen >= min_pair_count times together.
     "num_eval_words": 500,
     "min_pair_count": 5,
-    # Demo: nearest neighbours of these words (comma-separated); PCA of the projection_words most frequent words.
+    # Demo: nearest neighbours of these words (comma-separated).
     "query_words": "king,love,death,night,sword,sweet,father,heaven",
-    "projection_words": 60,
 }
 
 CONFIG_RULES = {
@@ -66,18 +65,14 @@ CONFIG_RULES = {
     "num_eval_words": integer(10, 30_000),
     "min_pair_count": integer(1, 1000),
     "query_words": text(1000, min_length=1),
-    "projection_words": integer(2, 500),
 }
 
 TEACHER_FORCED_INPUTS = ()
 
 
 def check_config(config):
-    """num_eval_words and projection_words must fit in the vocabulary (less "<eos>", "<unk>")."""
-    from recipes.common.config import at_most
-
-    for key in ("num_eval_words", "projection_words"):
-        at_most(config, key, config["vocabulary_size"] - 2, f"for the {config['vocabulary_size'] - 2:,} words of vocabulary_size")
+    """num_eval_words must fit in the vocabulary (less "<eos>" and "<unk>")."""
+    at_most(config, "num_eval_words", config["vocabulary_size"] - 2, f"for the {config['vocabulary_size'] - 2:,} words of vocabulary_size")
 
 
 def build_model(config):
