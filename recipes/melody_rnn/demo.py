@@ -171,14 +171,14 @@ def plot_piano_roll(rolls, path, title):
     pitches = [p for _, notes, _ in rolls for _, _, p in notes] or [60]
     low, high = max(MIN_PITCH, min(pitches) - 2), min(MAX_PITCH - 1, max(pitches) + 2)
     width = max(total for _, _, total in rolls)
-    fig, axes = style.subplots(len(rolls), 1, figsize=(10, 2.4 * len(rolls) + 0.6), sharex=True, squeeze=False)
+    fig, axes = style.subplots(len(rolls), 1, figsize=(10, 3.1 * len(rolls) + 0.6), sharex=True, squeeze=False)
     for ax, (label, notes, _), color in zip(axes[:, 0], rolls, style.SERIES):
         for onset, duration, pitch in notes:
             ax.broken_barh([(onset, duration)], (pitch - 0.4, 0.8), facecolors=color, edgecolors="white", linewidth=0.8)
         ax.set_ylim(low - 0.6, high + 0.6)
-        # Names on C, E, G and A (naturals a semitone apart would overlap); a line per semitone.
-        ticks = [p for p in range(low, high + 1) if p % 12 in (0, 4, 7, 9)]
-        ax.set_yticks(ticks, [pitch_name(p) for p in ticks], fontsize=8)
+        # A name on every white key (the melodies are in C major / A minor); a line per semitone.
+        ticks = [p for p in range(low, high + 1) if p % 12 in (0, 2, 4, 5, 7, 9, 11)]
+        ax.set_yticks(ticks, [pitch_name(p) for p in ticks], fontsize=7)
         ax.set_yticks(range(low, high + 1), minor=True)
         ax.grid(axis="y", which="minor", alpha=0.12)
         ax.set_xticks(range(0, width + 1, 4 * STEPS_PER_QUARTER))
