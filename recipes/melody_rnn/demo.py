@@ -170,7 +170,7 @@ def plot_piano_roll(rolls, path, title):
     """Piano rolls stacked: rolls = [(label, notes, total_steps)], pitch names on the y axes."""
     pitches = [p for _, notes, _ in rolls for _, _, p in notes] or [60]
     low, high = max(MIN_PITCH, min(pitches) - 2), min(MAX_PITCH - 1, max(pitches) + 2)
-    width = max(total for _, _, total in rolls)
+    width = max(1, *(total for _, _, total in rolls))  # a melody can end at once (a sampled boundary)
     fig, axes = style.subplots(len(rolls), 1, figsize=(10, 3.1 * len(rolls) + 0.6), sharex=True, squeeze=False)
     for ax, (label, notes, _), color in zip(axes[:, 0], rolls, style.SERIES):
         for onset, duration, pitch in notes:
