@@ -30,7 +30,7 @@ vocabulary_size, tie_embeddings, ...) stays as given. The paper trains small for
 medium 39, large 55: set epochs too.
 
 Deviations:
-- Data: 32 Shakespeare plays (786 k words, vocabulary 1,000 by default: 17 % of the test words
+- Data: 32 Shakespeare plays (786 k words, vocabulary 1,000 by default: 16 % of the test words
   are "<unk>"), not the Penn Treebank (929 k words, 10 k vocabulary); perplexities are
   therefore not comparable with the paper's.
 - DEFAULT_CONFIG is a scaled-down "small" (2 x 128 units, tied embeddings, vocabulary 1,000,
