@@ -9,7 +9,7 @@ from scipy import stats
 from recipes.common.config import ConfigError
 from recipes.word2vec.counts import cooccurrence, pmi, ppmi, rank, spearman, truncated_svd_embeddings
 from recipes.word2vec.data import make_pairs, noise_distribution, skipgram_pairs, subsample
-from recipes.word2vec.demo import analogies
+from recipes.word2vec.demo import analogies, context_auc
 from recipes.word2vec.model import DEFAULT_CONFIG, check_config
 
 
@@ -66,8 +66,15 @@ def test_spearman_matches_scipy_with_ties_and_svd_recovers_a_low_rank_matrix():
     np.testing.assert_allclose(rank([3, 1, 3, 2]), [3.5, 1, 3.5, 2])
     factor = rng.standard_normal((40, 4))
     matrix = factor @ factor.T  # symmetric, rank 4
-    vectors = truncated_svd_embeddings(matrix, 4)
-    np.testing.assert_allclose(vectors @ vectors.T, matrix, atol=1e-8)
+    words, contexts = truncated_svd_embeddings(matrix, 4)
+    np.testing.assert_allclose(words @ contexts.T, matrix, atol=1e-8)
+
+
+def test_context_auc_counts_wins_over_noise_words_and_ties_as_half():
+    words = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    x = {"word": np.array([[0], [1]]), "contexts": np.array([[0, 1, 1], [2, 0, 1]])}
+    # Row 0: the true score 1 beats both noise scores 0. Row 1: the true score 1 beats context 0 (0), ties context 1 (1).
+    assert context_auc(words, words, (x, None)) == pytest.approx((2 + 1 + 0.5) / 4)
 
 
 def test_analogy_answer_is_the_nearest_word_to_b_minus_a_plus_c():

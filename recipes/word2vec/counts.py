@@ -45,12 +45,13 @@ def ppmi(counts):
 
 
 def truncated_svd_embeddings(matrix, dim, seed=0, power_iterations=6):
-    """Word vectors U_d sqrt(S_d) of a matrix's rank-`dim` SVD, by randomized range finding (Halko et al. 2011).
+    """Word and context vectors U_d sqrt(S_d), V_d sqrt(S_d) of a matrix's rank-`dim` SVD, by randomized
+    range finding (Halko et al. 2011); their products approximate the matrix.
 
     Deterministic for a seed. Exact to float precision when dim + 10 >= the matrix's rank.
 
     Returns:
-        float64 (rows, dim).
+        (words (rows, dim), contexts (columns, dim)) float64.
     """
     rng = np.random.default_rng(seed)
     sketch = matrix @ rng.standard_normal((matrix.shape[1], dim + 10))
@@ -58,8 +59,9 @@ def truncated_svd_embeddings(matrix, dim, seed=0, power_iterations=6):
         sketch, _ = np.linalg.qr(sketch)
         sketch = matrix @ (matrix.T @ sketch)
     basis, _ = np.linalg.qr(sketch)
-    u, s, _ = np.linalg.svd(basis.T @ matrix, full_matrices=False)
-    return (basis @ u[:, :dim]) * np.sqrt(s[:dim])
+    u, s, vt = np.linalg.svd(basis.T @ matrix, full_matrices=False)
+    root = np.sqrt(s[:dim])
+    return (basis @ u[:, :dim]) * root, vt[:dim].T * root
 
 
 def rank(values):

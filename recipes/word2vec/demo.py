@@ -1,5 +1,10 @@
 """Judge word vectors on held-out plays against count-based (PPMI + SVD) and random vectors; neighbours, analogies, a map.
 
+The held-out context-prediction check (the brief metric): for every (word, context) pair of the
+TEST plays' skip-gram pairs, with its num_negatives noise words, how often the true context
+word scores above a noise word (v_word . u_context; ties count half): an AUC, 0.5 for random
+vectors. For PPMI + SVD the word and context vectors are U sqrt(S) and V sqrt(S).
+
 The held-out word-similarity check: for the num_eval_words most frequent training words, take
 every pair seen together (within `window` words) at least min_pair_count times in the TEST plays,
 and rank-correlate (Spearman) the cosine of the two words' vectors with the pair's PMI measured
@@ -16,6 +21,9 @@ from recipes.word2vec.counts import cooccurrence, cosine_matrix, pmi, ppmi, spea
 from recipes.word2vec.data import in_vocabulary
 
 METRICS = (
+    "heldout_context_auc",
+    "ppmi_svd_heldout_context_auc",
+    "random_heldout_context_auc",
     "heldout_pmi_spearman",
     "ppmi_svd_heldout_pmi_spearman",
     "random_heldout_pmi_spearman",
@@ -55,15 +63,30 @@ ANALOGIES = (
 )
 
 
-def word_vectors(model):
-    """The trained word vectors (vocabulary, dim): the word_embedding matrix."""
-    return np.asarray(model.get_layer("word_embedding").embeddings, dtype="float64")
+def word_vectors(model, layer="word_embedding"):
+    """The trained word vectors (vocabulary, dim): the word_embedding matrix (or context_embedding's)."""
+    return np.asarray(model.get_layer(layer).embeddings, dtype="float64")
 
 
-def count_vectors(data, config):
-    """PPMI + truncated SVD vectors (vocabulary, embedding_dim) from the training stream, same window."""
+def count_vectors(data, config, contexts=False):
+    """PPMI + truncated SVD word vectors (vocabulary, embedding_dim) from the training stream, same window;
+    with contexts=True, (word vectors, context vectors)."""
     counts = cooccurrence(in_vocabulary(data["streams"]["train"]), len(data["vocabulary"]), config["window"])
-    return truncated_svd_embeddings(ppmi(counts), config["embedding_dim"], seed=config["seed"])
+    words, context = truncated_svd_embeddings(ppmi(counts), config["embedding_dim"], seed=config["seed"])
+    return (words, context) if contexts else words
+
+
+def context_auc(words, contexts, pairs):
+    """How often a held-out pair's true context outscores one of its noise words (ties half): an AUC.
+
+    Args:
+        words, contexts: (vocabulary, dim) word and context vectors.
+        pairs: (x, y) as data["test"]: x["word"] (n, 1), x["contexts"] (n, 1 + k), true context first.
+    """
+    x, _ = pairs
+    scores = np.einsum("nd,nkd->nk", words[x["word"][:, 0]], contexts[x["contexts"]])  # (n, 1 + k)
+    true, noise = scores[:, :1], scores[:, 1:]
+    return float((true > noise).mean() + 0.5 * (true == noise).mean())
 
 
 def heldout_pairs(data, config):
@@ -104,12 +127,17 @@ def _accuracy(results):
 
 
 def evaluate(model, data, config):
-    """Held-out PMI correlation of the trained, the PPMI + SVD and random vectors; analogy accuracy of both."""
+    """Held-out context prediction and PMI correlation of the trained, the PPMI + SVD and random vectors;
+    analogy accuracy of the trained and the count vectors."""
     pairs = heldout_pairs(data, config)
-    trained, counted = word_vectors(model), count_vectors(data, config)
+    trained, trained_contexts = word_vectors(model), word_vectors(model, "context_embedding")
+    counted, counted_contexts = count_vectors(data, config, contexts=True)
     random = np.random.default_rng(config["seed"]).standard_normal(trained.shape)
     trained_analogies = analogies(trained, data["vocabulary"])
     return {
+        "heldout_context_auc": context_auc(trained, trained_contexts, data["test"]),
+        "ppmi_svd_heldout_context_auc": context_auc(counted, counted_contexts, data["test"]),
+        "random_heldout_context_auc": context_auc(random, random, data["test"]),
         "heldout_pmi_spearman": similarity_score(trained, pairs),
         "ppmi_svd_heldout_pmi_spearman": similarity_score(counted, pairs),
         "random_heldout_pmi_spearman": similarity_score(random, pairs),
