@@ -82,14 +82,14 @@ def plot_grid(rows, labels, column_titles, title, path):
                 spine.set_visible(True)
                 spine.set_color("#bbbbbb")
             frame = frames[c]
-            if frame is None:
-                ax.set_visible(False)
+            if frame is None:  # nothing predicted here: no frame, no border
+                for spine in ax.spines.values():
+                    spine.set_visible(False)
                 continue
             ax.imshow(frame[..., 0], cmap="Greys", vmin=0, vmax=1)
             if r == 0:
                 ax.set_title(column_titles[c], fontsize=10)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
-        axes[r, 0].set_visible(True)
     fig.suptitle(title, x=0.02, ha="left", fontsize=11)
     fig.subplots_adjust(wspace=0.05, hspace=0.08)
     return style.save(fig, path)

@@ -157,8 +157,9 @@ def build_model(config):
             states = LabelledConvLSTM2D(config["filters"], config["kernel_size"], padding="same", return_sequences=True, name=f"conv_lstm_{layer}")(
                 states
             )
-        readout = keras.layers.Conv2D(1, config["kernel_size"], padding="same", activation="sigmoid")
-        next_frame = keras.layers.TimeDistributed(readout, name="next_frame")(states)
+        # A k x k convolution of each step's state alone (a Conv3D one frame deep), for any number of frames.
+        kernel = (1, config["kernel_size"], config["kernel_size"])
+        next_frame = keras.layers.Conv3D(1, kernel, padding="same", activation="sigmoid", name="next_frame")(states)
     else:
         flat = keras.layers.Reshape((-1, size * size), name="flatten_frames")(frames)  # (batch, T, S*S)
         states = keras.layers.LSTM(config["units"], return_sequences=True, name="frame_lstm")(flat)

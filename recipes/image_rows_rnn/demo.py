@@ -21,9 +21,10 @@ def accuracy(model, images, labels):
 def nearest_centroid_predictions(train_images, train_labels, images):
     """Digits of `images` by the nearest (Euclidean) mean training image of each digit: a linear baseline."""
     flat = train_images.reshape(len(train_images), -1)
-    centroids = np.stack([flat[train_labels == d].mean(axis=0) for d in range(NUM_CLASSES)])  # (10, 64)
+    classes = np.unique(train_labels)
+    centroids = np.stack([flat[train_labels == d].mean(axis=0) for d in classes])  # (10, 64)
     distances = np.sum((images.reshape(len(images), 1, -1) - centroids[None]) ** 2, axis=-1)  # (N, 10)
-    return np.argmax(-distances, axis=-1)
+    return classes[np.argmin(distances, axis=-1)]
 
 
 def evaluate(model, data, config):
