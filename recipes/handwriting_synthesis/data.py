@@ -16,7 +16,7 @@ Every sample gets its own random style, so no two samples are the same: a slant 
 a size, an aspect ratio and a small rotation for the whole word; for every letter a
 spacing, a baseline shift and a size; and jitter on every control point of the font.
 The pen path is then resampled at a fixed arc length (`pen_step` font units), so a
-sample holds 8–25 points per letter.
+sample holds about 7 to 20 points per letter at pen_step 3.
 
 One step of a sequence is Graves' (2013) triple (dx, dy, e): the offset from the previous
 pen position, divided by pen_step (so a pen-down step has length about 1), and e = 1

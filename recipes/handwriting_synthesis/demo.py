@@ -166,8 +166,8 @@ def generate(model, words, biases, config, seed=0):
 
     Returns:
         list of dicts with "word", "bias", "triples" (n, 3), "phi" (n, U), "kappa" (n, K):
-        each sample cut where the window has passed its last letter (all of kappa beyond
-        the word's length plus one half), else after the longest allowed number of steps.
+        with a window, each sample is cut where the word is written (`word_end`); without
+        one, after STEPS_PER_LETTER * max_word_length + EXTRA_STEPS steps.
     """
     loop = _SamplingLoop(model, name=f"{model.name}_sampler")
     loop.compile(jit_compile=keras.backend.backend() in ("tensorflow", "jax"))
@@ -184,15 +184,27 @@ def generate(model, words, biases, config, seed=0):
     triples, phis, kappas = (np.asarray(value) for value in loop.predict_on_batch(inputs))
     samples = []
     for row, word in enumerate(words):
-        end = steps
-        if loop.window is not None:
-            past = np.nonzero(kappas[row].min(axis=1) > len(word) - 0.5)[0]
-            # Finish the stroke in progress once the window has left the last letter.
-            if len(past):
-                lifts = np.nonzero(triples[row, past[0] :, 2] > 0)[0]
-                end = past[0] + (lifts[0] + 1 if len(lifts) else 0)
+        end = word_end(triples[row], kappas[row].mean(axis=1), len(word)) if loop.window is not None else steps
         samples.append({"word": word, "bias": float(biases[row]), "triples": triples[row, :end], "phi": phis[row, :end], "kappa": kappas[row, :end]})
     return samples
+
+
+def word_end(triples, kappa, letters, max_delayed_points=6):
+    """Number of sampled steps that write the word: up to the first pen lift with the window on its
+    last letter (mean kappa >= letters - 0.35), then any short delayed strokes (dots, bars: at most
+    `max_delayed_points` points each) written while the window is still near the end (kappa < letters + 0.8).
+    In the training data a word ends with kappa between letters - 0.2 and letters + 0.7; the
+    network was never shown what follows, so later steps are cut."""
+    lifts = np.nonzero(triples[:, 2] > 0)[0]
+    done = lifts[kappa[lifts] >= letters - 0.35]
+    if not len(done):
+        return len(triples)
+    end = int(done[0])
+    for lift in lifts[lifts > end]:
+        if lift - end > max_delayed_points or kappa[lift] >= letters + 0.8:
+            break
+        end = int(lift)
+    return end + 1
 
 
 def pen_path(triples):
@@ -244,21 +256,27 @@ def samples_figure(samples, words, conditional, path):
 
 
 def window_figure(samples, path):
-    """For each sample: the handwriting above the window weights phi (letters x pen steps), as in Graves' fig. 13."""
-    fig, axes = style.subplots(2, len(samples), figsize=(5.2 * len(samples), 4.6), squeeze=False, gridspec_kw={"height_ratios": [1, 1.1]})
+    """For each sample: the handwriting above the window weights (letters x pen steps), as in Graves' fig. 13.
+
+    Each column shows phi(t, u) / sum_u phi(t, u): the share of the window on each letter at step t.
+    """
+    fig, axes = style.subplots(
+        2, len(samples), figsize=(5.4 * len(samples), 4.6), squeeze=False, gridspec_kw={"height_ratios": [1, 1.1], "wspace": 0.35}
+    )
     for column, sample in enumerate(samples):
         draw(axes[0, column], sample["triples"])
         axes[0, column].set_title(f"'{sample['word']}' sampled at bias {sample['bias']:g}", fontsize=9)
         letters = len(sample["word"])
         phi = sample["phi"][:, :letters].T  # (letters, steps)
+        share = phi / np.maximum(phi.sum(axis=0, keepdims=True), 1e-9)
         ax = axes[1, column]
-        image = ax.imshow(phi, aspect="auto", origin="upper", cmap="Greys", interpolation="nearest")
+        image = ax.imshow(share, aspect="auto", origin="upper", cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
         ax.set_yticks(range(letters), list(sample["word"]))
         ax.set_xlabel("pen step t")
         ax.set_ylabel("letter u")
         ax.grid(False)
-        fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="phi(t, u)")
-    fig.suptitle("Soft window: where the network reads the word at each pen step (kappa only moves forwards)", fontsize=10)
+        fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, label="share of the window")
+    fig.suptitle("Soft window: which letter the network reads at each pen step (kappa only moves forwards)", fontsize=10)
     return style.save(fig, path)
 
 

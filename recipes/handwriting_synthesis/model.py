@@ -36,7 +36,7 @@ pi = softmax(pi_hat (1 + b)).
 Deviations from the paper:
 - Data: cursive Hershey-font words with random handwriting styles (data.py), not the
   IAM online handwriting database; short words (at most `max_word_length` letters, about
-  20-160 pen points) instead of lines of text.
+  20-130 pen points at pen_step 3) instead of lines of text.
 - Size: `num_layers` LSTM layers of `units` (paper: 3 layers of 400 cells), `num_components`
   mixture components (paper: 20) and `num_window_components` window Gaussians (paper: 10).
 - Adam with gradient clipping by global norm and a cosine-decayed learning rate, not
@@ -58,7 +58,7 @@ from recipes.handwriting_synthesis.data import VOCABULARY_SIZE
 
 DEFAULT_CONFIG = {
     "seed": 0,
-    "epochs": 15,
+    "epochs": 12,
     "batch_size": 128,
     "learning_rate": 0.003,
     "global_clipnorm": 5.0,
@@ -74,7 +74,7 @@ DEFAULT_CONFIG = {
     "max_word_length": 5,
     # Arc length between pen points, in font units (a letter is about 15 units wide).
     "pen_step": 3.0,
-    "num_train": 4000,
+    "num_train": 3500,
     "num_validation": 200,
     "num_test": 200,
 }
