@@ -33,6 +33,7 @@ def main():
     parser.add_argument("--write", action="store_true", help="write the table into the recipe README")
     parser.add_argument("--brief-run", type=Path, help="reuse this finished brief run directory")
     parser.add_argument("--small-run", type=Path, help="reuse this finished run of --brief --set size=small")
+    parser.add_argument("--skip-small", action="store_true", help="leave out the small-preset row")
     args = parser.parse_args()
 
     import keras
@@ -44,7 +45,8 @@ def main():
 
     recipe = str(ROOT / ".venv" / "bin" / "recipe")
     runs = {}
-    for name, given, extra in (("brief", args.brief_run, []), ("small", args.small_run, ["--set", "size=small"])):
+    wanted = [("brief", args.brief_run, [])] + ([] if args.skip_small else [("small", args.small_run, ["--set", "size=small"])])
+    for name, given, extra in wanted:
         runs[name] = given or Path(f"/tmp/{RECIPE}_bench_{name}")
         if not given:
             subprocess.run([recipe, "run", RECIPE, "--brief", *extra, "--out", str(runs[name])], check=True, cwd=ROOT)
@@ -87,7 +89,7 @@ def main():
         ["unigram (add-one)", "counting", *(f"{score:.1f}" for score in unigram)],
         ngram_row("interpolated Kneser-Ney bigram (D = 0.75)", 2),
         ngram_row("interpolated Kneser-Ney trigram (D = 0.75)", 3),
-        *lstm_rows(f"paper's small preset: {describe(runs['small'])}", runs["small"]),
+        *(lstm_rows(f"paper's small preset: {describe(runs['small'])}", runs["small"]) if "small" in runs else []),
         *lstm_rows(f"brief run: {describe(runs['brief'])}", runs["brief"]),
         *lstm_rows(f"pretrained (DEFAULT_CONFIG): {describe(pretrained)}", pretrained),
     ]
