@@ -229,8 +229,9 @@ def draw(ax, triples, color="black", linewidth=1.4):
 
 
 def demo(model, data, config, out_dir):
-    """samples.png (sampled words at two biases), window.png (phi over letters x pen steps) and
-    density.png (the predicted next-point densities summed along a test word)."""
+    """samples.png (sampled words at two biases), window.png (phi over letters x pen steps),
+    density.png (the predicted next-point densities summed along a test word) and
+    training_words.png (test samples as the data generator writes them)."""
     conditional = config["conditional"]
     words = list(SAMPLE_WORDS)
     pairs = [(word, bias) for bias in BIASES for word in words]
@@ -239,7 +240,23 @@ def demo(model, data, config, out_dir):
     if conditional:
         files.append(window_figure(samples[len(words) : len(words) + 2], f"{out_dir}/window.png"))
     files.append(density_figure(model, data, config, f"{out_dir}/density.png"))
+    files.append(training_words_figure(data, f"{out_dir}/training_words.png"))
     return files
+
+
+def training_words_figure(data, path, count=12):
+    """The first `count` test samples as written by data.py (each word in its own random style)."""
+    x, y = data["test"]
+    fig, axes = style.subplots(3, count // 3, figsize=(2.6 * (count // 3), 4.6), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        real = int(y[index, :, 3].sum())
+        draw(ax, y[index, :real, :3], linewidth=1.1)
+        if "text" in x:
+            ax.set_title(f"'{decode_word(x['text'][index])}', {real} points", fontsize=9)
+        else:
+            ax.set_title(f"{real} points", fontsize=9)
+    fig.suptitle("Test words from the Hershey Script simplex font, each in its own random style", fontsize=10)
+    return style.save(fig, path)
 
 
 def samples_figure(samples, words, conditional, path):
@@ -304,10 +321,14 @@ def density_figure(model, data, config, path, index=0, resolution=0.1):
         density += np.sum(np.exp(log_pi[t]) * normal, axis=-1)
     word = decode_word(x["text"][index]) if "text" in x else None
     fig, axes = style.subplots(2, 1, figsize=(9, 6.2))
-    axes[0].imshow(np.log1p(density), origin="lower", extent=(gx[0], gx[-1], gy[0], gy[-1]), cmap="magma_r", interpolation="bilinear")
+    # Four decades of density below the peak, on a log scale, so the broad pen-up predictions show too.
+    log_density = np.log10(np.maximum(density, density.max() * 1e-4))
+    axes[0].imshow(log_density, origin="lower", extent=(gx[0], gx[-1], gy[0], gy[-1]), cmap="magma_r", interpolation="bilinear")
+    points_drawn, drawn = pen_path(triples)
+    axes[0].add_collection(LineCollection([points_drawn[i - 1 : i + 1] for i in np.nonzero(drawn)[0] if i > 0], colors="0.55", linewidths=0.5))
     axes[0].set_aspect("equal")
     axes[0].axis("off")
-    axes[0].set_title("predicted density of the next pen position, summed over the steps (log scale)", fontsize=9)
+    axes[0].set_title("predicted density of each next pen position, summed over the steps (log scale; grey: the pen path)", fontsize=9)
     draw(axes[1], triples)
     axes[1].set_xlim(axes[0].get_xlim())
     axes[1].set_ylim(axes[0].get_ylim())
