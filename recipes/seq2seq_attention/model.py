@@ -33,10 +33,9 @@ Deviations from the paper:
 """
 
 import keras
-from keras import ops
 
-from recipes.common.attention import AdditiveAttention
-from recipes.common.cells import CELL_CHOICES, SERIALIZATION_PACKAGE, recurrent_layer
+from recipes.common.attention import AttentionDecoder
+from recipes.common.cells import CELL_CHOICES, recurrent_layer
 from recipes.common.config import COMMON_RULES, at_most, boolean, choice, integer, ordered, positive
 from recipes.common.decoding import state_sizes
 from recipes.seq2seq_attention.data import VOCABULARY_SIZE
@@ -91,104 +90,6 @@ def check_config(config):
     steps = config["max_length"] + 1
     for key in ("num_train", "num_validation", "num_test"):
         at_most(config, key, MAX_SPLIT_TOKENS // steps, f"strings of {steps:,} tokens ({MAX_SPLIT_TOKENS:,} tokens per split)")
-
-
-@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
-class AttentionDecoder(keras.layers.Layer):
-    """A recurrent decoder whose every step reads a context vector: attended (Bahdanau) or fixed (Cho).
-
-    Step i: c_i = attention(s_{i-1}, annotations) when use_attention, else c_i = summary;
-    s_i = cell([x_i, c_i], s_{i-1}); the step's output is [s_i, c_i]. It runs over the
-    whole decoder input with keras.ops.scan, so one call is teacher-forced training and a
-    call on one step (with the states it returned) is free-running decoding.
-
-    Call arguments:
-        inputs: (batch, Td, embedding_dim) embedded previous outputs x_i.
-        annotations: (batch, Te, annotation_dim) encoder outputs h_j.
-        summary: (batch, annotation_dim) fixed context, used when use_attention is False.
-        initial_state: list of (batch, state size) decoder states s_0.
-        annotations_mask: (batch, Te) bool, False at input padding; Keras fills it in from
-            the mask `annotations` carries.
-
-    Returns:
-        [outputs (batch, Td, units + annotation_dim), weights (batch, Td, Te), *final states].
-        weights are the attention weights a_ij (all zero without attention). outputs carry the
-        mask of `inputs`, so padded output steps drop out of the loss.
-
-    Args:
-        cell: a CELL_CHOICES value for the decoder's recurrent cell.
-        units: the cell's hidden size.
-        attention_units: the alignment model's hidden size.
-        use_attention: attended (True) or fixed (False) context.
-    """
-
-    def __init__(self, cell, units, attention_units, use_attention=True, **kwargs):
-        super().__init__(**kwargs)
-        self.cell_name, self.units, self.attention_units, self.use_attention = cell, units, attention_units, bool(use_attention)
-        # The shared factory builds the cell; we step it ourselves, so only `.cell` is kept.
-        self.cell = recurrent_layer(cell, units, name=f"{self.name}_rnn").cell
-        # Without attention there is no alignment model at all (no unused weights).
-        self.attention = AdditiveAttention(attention_units, name="additive_attention") if self.use_attention else None
-
-    def build(self, inputs_shape, annotations_shape, summary_shape=None, initial_state_shape=None, annotations_mask_shape=None):
-        annotation_dim = int(annotations_shape[-1])
-        self.cell.build((inputs_shape[0], int(inputs_shape[-1]) + annotation_dim))
-        if self.use_attention:
-            self.attention.build((inputs_shape[0], self.units), annotations_shape)
-
-    def call(self, inputs, annotations, summary, initial_state, annotations_mask=None, training=None):
-        states = list(initial_state)
-        num_states = len(states)
-        batch, source_length = ops.shape(annotations)[0], ops.shape(annotations)[1]
-        keys = self.attention.project_values(annotations) if self.use_attention else None  # (batch, Te, attention_units)
-
-        def step(carry, x_t):
-            previous = list(carry[:num_states])
-            if self.use_attention:
-                context, weights = self.attention(previous[0], annotations, values_mask=annotations_mask, keys=keys)
-            else:
-                context, weights = summary, ops.zeros_like(carry[-1])
-            output, new_states = self.cell(ops.concatenate([x_t, context], axis=-1), previous, training=training)
-            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
-            # keras.ops.scan on TensorFlow stacks outputs shaped like the carry, so the carry
-            # holds what each step reports: states, context, weights.
-            new_carry = (*new_states, context, weights)
-            return new_carry, new_carry
-
-        initial_carry = (*states, ops.zeros_like(summary), ops.zeros((batch, source_length), dtype=summary.dtype))
-        final, per_step = ops.scan(step, initial_carry, ops.transpose(inputs, (1, 0, 2)))
-        # per_step: time-major (Td, batch, ...) -> batch-major.
-        hidden = ops.transpose(per_step[0], (1, 0, 2))
-        contexts = ops.transpose(per_step[num_states], (1, 0, 2))
-        weights = ops.transpose(per_step[num_states + 1], (1, 0, 2))
-        return [ops.concatenate([hidden, contexts], axis=-1), weights, *final[:num_states]]
-
-    def diagram_spec(self):
-        """For `recipe diagram`: a recurrent decoder, its call arguments' roles and its outputs' roles."""
-        return {
-            "kind": "recurrent",
-            "cell": self.cell,
-            "arguments": {
-                "inputs": "step",
-                "annotations": "attention" if self.use_attention else None,
-                "summary": None if self.use_attention else "context",
-                "initial_state": "initial_state",
-            },
-            "outputs": ("sequence_with_context", "attention_weights", "final_states"),
-        }
-
-    def compute_mask(self, inputs, previous_mask):
-        # The outputs and weights follow the decoder steps; the states have no time axis.
-        return [previous_mask, previous_mask] + [None] * len(state_sizes(self.cell))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "cell": self.cell_name,
-            "units": self.units,
-            "attention_units": self.attention_units,
-            "use_attention": self.use_attention,
-        }
 
 
 def build_model(config):

@@ -8,7 +8,7 @@ https://arxiv.org/abs/1406.1078. Metrics: BLEU (Papineni et al., 2002) and chrF 
 2015), computed by sacrebleu.
 
 What it shows: the encoder-decoder of seq2seq_attention (the same AttentionDecoder layer,
-imported from it) on a real language pair. A bidirectional GRU reads the English characters
+from recipes/common/attention.py) on a real language pair. A bidirectional GRU reads the English characters
 and writes one annotation h_j per character; at every output character i the decoder
 attends over them with the additive alignment model, e_ij = v . tanh(W s_{i-1} + U h_j),
 and reads c_i = sum_j a_ij h_j. German writes ninety-seven as "siebenundneunzig" (seven-
@@ -33,10 +33,10 @@ Deviations from the paper:
 
 import keras
 
+from recipes.common.attention import AttentionDecoder
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
 from recipes.common.config import COMMON_RULES, at_most, boolean, choice, config_error, integer, positive
 from recipes.common.decoding import state_sizes
-from recipes.seq2seq_attention.model import AttentionDecoder
 from recipes.translation.data import LANGUAGES, NUM_DAYS, VOCABULARY_SIZE
 
 DEFAULT_CONFIG = {
