@@ -9,6 +9,8 @@ from tools import graph, runner
 ROOT = Path(__file__).resolve().parent.parent
 # figure -> (recipe, --set values), as each recipe README gives the command.
 VARIANTS = {
+    "conv_lstm/graph_lstm.svg": ("conv_lstm", ["model=lstm"]),
+    "image_rows_rnn/graph_cnn.svg": ("image_rows_rnn", ["model=cnn"]),
     "raw_waveform_cnn/graph_log_mel.svg": ("raw_waveform_cnn", ["front_end=log_mel"]),
     "sequence_classifier/graph_bag_of_words.svg": ("sequence_classifier", ["model=bag_of_words"]),
     "vector_to_sequence/graph_every_step.svg": ("vector_to_sequence", ["conditioning=every_step"]),
