@@ -50,7 +50,7 @@ def broken(raw, path, value):
     [
         (("family",), "lstm_family", ["family", "lstm_family", "Use one of"]),
         (("task",), "forcasting", ["task", "forcasting", "Did you mean 'forecasting'?"]),
-        (("modality",), "video", ["modality", "video", "Use one of"]),
+        (("modality",), "smell", ["modality", "smell", "Use one of"]),
         (("properties",), ["output_each_step", "teacher_forced"], ["properties", "teacher_forced", "Did you mean 'teacher_forcing'?"]),
         (("properties",), ["attention", "attention"], ["properties", "twice"]),
         (("properties",), [], ["properties", "non-empty"]),
