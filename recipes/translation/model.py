@@ -33,7 +33,7 @@ Deviations from the paper:
 
 import keras
 
-from recipes.common.attention import AttentionDecoder
+from recipes.common.attention import AttentionDecoder, decoder_inference_models
 from recipes.common.cells import CELL_CHOICES, recurrent_layer
 from recipes.common.config import COMMON_RULES, at_most, boolean, choice, config_error, integer, positive
 from recipes.common.decoding import state_sizes
@@ -153,31 +153,5 @@ def build_model(config):
 
 
 def inference_models(model):
-    """Encoder and one-step decoder models sharing `model`'s trained layers.
-
-    Args:
-        model: a model from build_model (or loaded from .keras).
-
-    Returns:
-        (encoder, decoder_step, num_states): encoder maps source ids (batch, Te) to
-        [annotations, summary, *initial states]; decoder_step maps [previous character
-        (batch, 1), *states, annotations, annotations_mask (batch, Te) bool, summary] to
-        [probabilities (batch, 1, vocabulary), *new states, attention weights (batch, 1, Te)].
-    """
-    decoder = model.get_layer("decoder")
-    num_states = len(state_sizes(decoder.cell))
-    source = model.get_layer("source_embedding").input
-    annotations = model.get_layer("encoder_birnn").output[0]
-    summary = model.get_layer("input_summary").output
-    initial_state = [model.get_layer(f"decoder_initial_state_{n}").output for n in range(num_states)]
-    encoder = keras.Model(source, [annotations, summary, *initial_state], name="encoder")
-
-    token = keras.Input(shape=(1,), dtype="int32", name="previous_character")
-    states = [keras.Input(shape=(size,), name=f"decoder_state_{n}") for n, size in enumerate(state_sizes(decoder.cell))]
-    annotations_in = keras.Input(shape=(None, annotations.shape[-1]), name="annotations")
-    mask_in = keras.Input(shape=(None,), dtype="bool", name="annotations_mask")
-    summary_in = keras.Input(shape=(summary.shape[-1],), name="summary")
-    outputs = decoder(model.get_layer("output_embedding")(token), annotations_in, summary_in, states, annotations_mask=mask_in)
-    probabilities = model.get_layer("next_character_probabilities")(outputs[0])
-    decoder_step = keras.Model([token, *states, annotations_in, mask_in, summary_in], [probabilities, *outputs[2:], outputs[1]], name="decoder_step")
-    return encoder, decoder_step, num_states
+    """Encoder and one-step decoder models sharing `model`'s trained layers (recipes/common/attention.py)."""
+    return decoder_inference_models(model, "next_character_probabilities")
