@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recipes.common import speech
+from recipes.common import librispeech, speech
 from recipes.common.config import ConfigError, integer, ordered, positive
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # id = index + 1; 0 is the CTC blank
@@ -33,6 +33,7 @@ DATA_DEFAULTS = {
     **speech.SYNTHESIS_DEFAULTS,
     **speech.FEATURE_DEFAULTS,
     "max_seconds": 20.0,  # longest WAV file `recipe transcribe` accepts
+    **librispeech.CORPUS_DEFAULTS,
 }
 # What each of them accepts (spread into a recognizer's CONFIG_RULES); check_data ties them together.
 DATA_RULES = {
@@ -44,6 +45,7 @@ DATA_RULES = {
     **speech.SYNTHESIS_RULES,
     **speech.FEATURE_RULES,
     "max_seconds": positive(600.0),
+    **librispeech.CORPUS_RULES,
 }
 
 
