@@ -3,7 +3,8 @@
 A checkpoint is a run directory reduced to what a reader needs: model.keras, config.json,
 metrics.json, history.csv and run.json. run.json keeps the run's provenance (backend, library
 versions, seed, machine, wall time) and adds the code version (git commit) and `code_hash`: a
-SHA-256 of the recipe's model.py and data.py and of the recipes/common modules they import.
+SHA-256 of the recipe's model.py and data.py and of the recipes/common modules they import,
+directly or through one another.
 When those files change, the checkpoint is stale: `recipe validate` says so and
 `recipe train-pretrained ID` (or `make pretrained`) trains it again.
 
@@ -59,9 +60,14 @@ def _common_imports(path):
 
 
 def code_files(recipe_id):
-    """The files whose change makes a checkpoint stale: model.py, data.py and the common modules they import."""
+    """The files whose change makes a checkpoint stale: model.py, data.py and the common modules they
+    import, directly or through other common modules."""
     own = [RECIPES_DIR / recipe_id / name for name in HASHED]
-    common = set().union(*(_common_imports(path) for path in own))
+    common, pending = set(), set().union(*(_common_imports(path) for path in own))
+    while pending:
+        path = pending.pop()
+        common.add(path)
+        pending |= _common_imports(path) - common
     return own + sorted(common)
 
 

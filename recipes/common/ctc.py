@@ -12,11 +12,12 @@ characters are 1..len(ALPHABET), and transcripts are padded with 0. Models outpu
 (no softmax), one row per output frame.
 """
 
+import math
 from pathlib import Path
 
 import numpy as np
 
-from recipes.common import librispeech, speech
+from recipes.common import augment, librispeech, speech
 from recipes.common.config import ConfigError, integer, ordered, positive
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz'"  # id = index + 1; 0 is the CTC blank
@@ -34,6 +35,7 @@ DATA_DEFAULTS = {
     **speech.FEATURE_DEFAULTS,
     "max_seconds": 20.0,  # longest WAV file `recipe transcribe` accepts
     **librispeech.CORPUS_DEFAULTS,
+    **augment.AUGMENT_DEFAULTS,
 }
 # What each of them accepts (spread into a recognizer's CONFIG_RULES); check_data ties them together.
 DATA_RULES = {
@@ -46,6 +48,7 @@ DATA_RULES = {
     **speech.FEATURE_RULES,
     "max_seconds": positive(600.0),
     **librispeech.CORPUS_RULES,
+    **augment.AUGMENT_RULES,
 }
 
 
@@ -54,6 +57,7 @@ def check_data(config):
     ordered(config, "min_digits", "max_digits")
     speech.check_synthesis(config)
     speech.check_amount(config, config["max_digits"])
+    librispeech.check_corpus(config)
 
 
 def encode(texts):
@@ -70,21 +74,30 @@ def ids_to_text(ids):
 
 
 def load_spoken_digits(config):
-    """Spoken digit strings as log-mel features and CTC targets.
+    """Spoken digit strings as log-mel features and CTC targets; LibriSpeech with corpus=librispeech.
 
     Returns:
         {"train"/"validation"/"test": (features (N, T, num_mels), char ids (N, L)),
          "texts", "lengths" (valid frames), "voices", "waveforms": {split: ...}} — test is
-        spoken by TEST_VARIANTS voices only.
+        spoken by TEST_VARIANTS voices only. With config["corpus"] "librispeech", the same
+        keys from librispeech.load, each split an Utterances PyDataset (length-bucketed batches).
     """
+    if config["corpus"] == "librispeech":
+        return librispeech.load(config)
     rng = np.random.default_rng([config["seed"], 3])
     counts = {"train": config["num_train"], "validation": config["num_validation"], "test": config["num_test"]}
     texts = {split: speech.digit_strings(rng, n, config["min_digits"], config["max_digits"]) for split, n in counts.items()}
+    # The out-of-family test: as many utterances as the test, from their own stream.
+    other = np.random.default_rng([config["seed"], 4])
+    texts["out_of_family"] = speech.digit_strings(other, config["num_test"], config["min_digits"], config["max_digits"])
     sets = speech.synthesize_sets(texts, config, "digit-strings")
+    train, augment_rng = sets["train"], np.random.default_rng([config["seed"], 5])
+    train["waveforms"], train["word_starts"] = augment.augment_waveforms(train["clean"], train["word_starts"], train["snr_db"], config, augment_rng)
+    warps = {"train": augment.vtlp_factors(len(train["clean"]), augment_rng)} if config["vtlp"] else {}
     data = {"texts": {}, "lengths": {}, "voices": {}, "waveforms": {}}
     longest = max(len(w) for s in sets.values() for w in s["waveforms"])
     for split, s in sets.items():
-        features, lengths = speech.log_mel(s["waveforms"], config)
+        features, lengths = speech.log_mel(s["waveforms"], config, warps=warps.get(split))
         # One padded length for every split, so one compiled graph serves them all.
         t_max = speech.frame_count(longest, config)
         features = np.pad(features, ((0, 0), (0, t_max - features.shape[1]), (0, 0)))
@@ -122,24 +135,13 @@ def decode(logits, lengths, beam_width=1):
     return [" ".join(ids_to_text(row).split()) for row in keras.ops.convert_to_numpy(decoded)[0]]
 
 
-def edit_distance(reference, hypothesis):
-    """Levenshtein distance between two sequences (insertions, deletions, substitutions cost 1)."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, r in enumerate(reference, 1):
-        current = [i]
-        for j, h in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]
-
-
 def error_rates(references, hypotheses):
-    """(character error rate, word error rate): total edits / total reference length."""
-    char_edits = sum(edit_distance(r, h) for r, h in zip(references, hypotheses))
-    word_edits = sum(edit_distance(r.split(), h.split()) for r, h in zip(references, hypotheses))
-    chars = sum(len(r) for r in references)
-    words = sum(len(r.split()) for r in references)
-    return char_edits / max(chars, 1), word_edits / max(words, 1)
+    """(character error rate, word error rate) by jiwer: total edits (substitutions, deletions,
+    insertions) over the total length of the references, in characters (spaces included) and words."""
+    import jiwer
+
+    references, hypotheses = list(references), list(hypotheses)
+    return float(jiwer.cer(references, hypotheses)), float(jiwer.wer(references, hypotheses))
 
 
 def predict_logits(model, features, batch_size=64):
@@ -149,23 +151,53 @@ def predict_logits(model, features, batch_size=64):
 def decode_split(model, data, config, split="test", count=None):
     """Greedy and beam-search transcripts of a split's first `count` utterances (all when None).
 
+    Array data is predicted in one call; an Utterances PyDataset (LibriSpeech) batch by batch,
+    in its fixed sorted order, each batch padded only to its own longest utterance.
+
     Returns:
-        (logits (N, T_out, NUM_CLASSES), valid output frames (N,), greedy [str], beam [str]).
+        (logits, valid output frames (N,), greedy [str], beam [str]); logits is (N, T_out,
+        NUM_CLASSES) for array data and a list of (T_out_i, NUM_CLASSES) arrays for a PyDataset,
+        so logits[i][: lengths[i]] is utterance i's valid output frames either way.
     """
-    features = data[split][0][:count]
-    logits = predict_logits(model, features)
-    lengths = output_lengths(data["lengths"][split][:count], features.shape[1], logits.shape[1])
-    return logits, lengths, decode(logits, lengths, 1), decode(logits, lengths, config["beam_width"])
+    batches = data[split]
+    if not isinstance(batches, librispeech.Utterances):
+        features = batches[0][:count]
+        logits = predict_logits(model, features)
+        lengths = output_lengths(data["lengths"][split][:count], features.shape[1], logits.shape[1])
+        return logits, lengths, decode(logits, lengths, 1), decode(logits, lengths, config["beam_width"])
+    total = len(batches.texts) if count is None else min(count, len(batches.texts))
+    logits, lengths, greedy, beam = [], [], [], []
+    for b in range(math.ceil(total / batches.batch_size)):
+        x, _ = batches.batch(b)  # the whole batch, as in evaluation, so its padding is the same
+        keep = min(len(x), total - b * batches.batch_size)
+        out = np.asarray(model.predict_on_batch(x))[:keep]  # (keep, T_out, NUM_CLASSES)
+        valid = output_lengths(batches.lengths[b * batches.batch_size : b * batches.batch_size + keep], x.shape[1], out.shape[1])
+        logits.extend(out[i, : valid[i]] for i in range(keep))
+        lengths.extend(valid.tolist())
+        greedy.extend(decode(out, valid, 1))
+        beam.extend(decode(out, valid, config["beam_width"]))
+    return logits, np.array(lengths, dtype=np.int32), greedy, beam
 
 
-METRICS = ("cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam")  # what `evaluate` returns
+def utterance_features(data, split, i):
+    """Utterance i's valid log-mel frames (T_i, num_mels) of a split, from arrays or an Utterances PyDataset."""
+    if isinstance(data[split], librispeech.Utterances):
+        return data[split].utterance(i)
+    return data[split][0][i, : int(data["lengths"][split][i])]
+
+
+# What `evaluate` returns; the out-of-family pair only for synthesized data.
+METRICS = ("cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam", "cer_out_of_family", "wer_out_of_family")
 
 
 def evaluate(model, data, config, split="test"):
-    """CER and WER of greedy and beam-search decoding on a split (test = unseen speakers).
+    """CER and WER of greedy and beam-search decoding on a split (test = unseen speakers of the
+    training voices' family), and greedy CER/WER on the out-of-family split when the data has one
+    (voices of espeak-ng's Klatt synthesizer, which no config trains on).
 
     Returns:
-        {"cer", "wer" (greedy), "cer_greedy", "wer_greedy", "cer_beam", "wer_beam"}.
+        {"cer", "wer" (greedy), "cer_greedy", "wer_greedy", "cer_beam", "wer_beam",
+        "cer_out_of_family", "wer_out_of_family"}.
     """
     _, _, greedy, beam = decode_split(model, data, config, split)
     references = data["texts"][split]
@@ -173,6 +205,9 @@ def evaluate(model, data, config, split="test"):
     for name, hypotheses in (("greedy", greedy), ("beam", beam)):
         metrics[f"cer_{name}"], metrics[f"wer_{name}"] = error_rates(references, hypotheses)
     metrics["cer"], metrics["wer"] = metrics["cer_greedy"], metrics["wer_greedy"]
+    if "out_of_family" in data:
+        _, _, greedy, _ = decode_split(model, data, {**config, "beam_width": 1}, "out_of_family")
+        metrics["cer_out_of_family"], metrics["wer_out_of_family"] = error_rates(data["texts"]["out_of_family"], greedy)
     return metrics
 
 
@@ -358,11 +393,10 @@ def demo(model, data, config, out_dir, title, count=12):
     references, voices = data["texts"]["test"][:count], data["voices"]["test"][:count]
     pick = next((i for i, r in enumerate(references) if len(r.split()) >= 4), 0)
     cer, _ = error_rates([references[pick]], [greedy[pick]])
-    frames = int(data["lengths"]["test"][pick])
     return [
         posteriorgram_figure(
-            data["test"][0][pick, :frames],
-            logits[pick, : lengths[pick]],
+            utterance_features(data, "test", pick),
+            logits[pick][: lengths[pick]],
             references[pick],
             greedy[pick],
             config,

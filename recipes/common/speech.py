@@ -25,6 +25,7 @@ any channel count), resampling, and log-mel features computed with Keras' MelSpe
 layer, shared by training and `recipe transcribe`.
 """
 
+import _ctypes
 import ctypes
 import functools
 import hashlib
@@ -70,6 +71,29 @@ TRAIN_VARIANTS = (
     "travis",
 )
 TEST_VARIANTS = ("m7", "f4", "f5", "klatt3", "belinda", "david", "edward", "iven", "quincy")
+# The speech recognizers' voices (config "voices"), split by espeak-ng's two synthesis modes. Most
+# variants drive its own harmonic synthesizer ("wavegen"); these 19 drive its Klatt formant
+# synthesizer instead (a `klatt N` line in the variant file: a different voicing source and
+# formant filters). No recognizer config ever trains on them: they are the out-of-family test.
+KLATT_VARIANTS = (
+    "klatt", "klatt2", "klatt3", "klatt4", "klatt5", "klatt6", "adam", "announcer", "benjamin", "caleb",
+    "david", "edward", "edward2", "mike2", "Reed", "UniRobot", "robosoft", "robosoft2", "robosoft3",
+)  # fmt: skip
+# In-family unseen speakers: wavegen variants no recognizer config trains on.
+IN_FAMILY_TEST_VARIANTS = ("m7", "f4", "f5", "belinda", "iven", "quincy", "grandma", "michel", "zac")
+# voices "classic": the wavegen variants of TRAIN_VARIANTS (19); voices "all": every other wavegen
+# variant the wheel ships (iven2..4 are left out, being close to the test voice iven).
+RECOGNIZER_TRAIN_VARIANTS = {
+    "classic": tuple(v for v in TRAIN_VARIANTS if v not in KLATT_VARIANTS),
+    "all": tuple(v for v in TRAIN_VARIANTS if v not in KLATT_VARIANTS) + (
+        "m8", "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Demonic", "Denis", "Diogo", "Gene",
+        "Gene2", "Henrique", "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Mr serious", "Nguyen",
+        "RicishayMax", "RicishayMax2", "RicishayMax3", "Storm", "Tweaky", "anikaRobot", "antonio", "aunty", "boris",
+        "fast", "grandpa", "gustave", "ian", "kaukovalta", "marcelo", "miguel", "norbert", "pablo", "pedro", "robert",
+        "robosoft4", "robosoft5", "robosoft6", "robosoft7", "robosoft8", "sandro", "shelby", "steph2", "steph3",
+        "victor", "whisper", "whisperf",
+    ),
+}  # fmt: skip
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 # Keyword-spotting vocabulary (the ten digits and ten commands of Google's Speech Commands).
 COMMAND_WORDS = DIGIT_WORDS + ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -96,7 +120,9 @@ SYNTHESIS_RULES = {
     "snr_max_db": number(-20, 100),
     "max_leading_silence": number(0, 10),
 }
-SYNTHESIS_VERSION = 1  # bump when the generator changes, so old caches are not reused
+# Config keys of the speech recognizers that shape synthesis too (see speakers and _synthesize_split).
+VOICE_KEYS = ("voices", "prosody")
+SYNTHESIS_VERSION = 2  # bump when the generator changes, so old caches are not reused
 
 # Config keys of log_mel's features: window and hop in ms, mel bands.
 FEATURE_DEFAULTS = {"frame_ms": 25, "hop_ms": 10, "num_mels": 40}
@@ -147,15 +173,24 @@ class _Event(ctypes.Structure):
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 _EVENT_WORD, _EVENT_END = 1, 5
 _RATE, _PITCH = 1, 3  # espeak_PARAMETER
-_SYNCHRONOUS, _POS_CHARACTER, _CHARS_UTF8 = 2, 1, 1
+_SYNCHRONOUS, _POS_CHARACTER, _CHARS_UTF8, _SSML = 2, 1, 1, 0x10
 
 
 class _Espeak:
     """One initialized libespeak-ng: synthesize(text, voice, rate, pitch) -> (int16 samples, word starts)."""
 
     def __init__(self):
+        self.lib = None
+        self._load()
+
+    def _load(self):
+        """Load libespeak-ng afresh: unloading it first resets its state (pitch flutter, wave phase), which
+        otherwise runs on from one utterance to the next, so every utterance depends only on its own settings."""
         import espeakng_loader
 
+        if self.lib is not None:
+            unload = getattr(_ctypes, "dlclose", None) or _ctypes.FreeLibrary  # POSIX, else Windows
+            unload(self.lib._handle)
         self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
         self.lib.espeak_Initialize.restype = ctypes.c_int
         rate = self.lib.espeak_Initialize(_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
@@ -175,7 +210,8 @@ class _Espeak:
             i += 1
         return 0
 
-    def synthesize(self, text, voice, rate, pitch):
+    def synthesize(self, text, voice, rate, pitch, ssml=False):
+        self._load()  # about 0.6 ms
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise ValueError(f"espeak-ng has no voice {voice!r}")
         self.lib.espeak_SetParameter(_RATE, int(rate), 0)
@@ -183,7 +219,8 @@ class _Espeak:
         self._chunks, self._word_starts = [], []
         encoded = text.encode("utf-8")
         buffer = ctypes.create_string_buffer(encoded)
-        status = self.lib.espeak_Synth(buffer, len(encoded) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        flags = _CHARS_UTF8 | (_SSML if ssml else 0)
+        status = self.lib.espeak_Synth(buffer, len(encoded) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
         if status != 0:
             raise RuntimeError(f"espeak_Synth failed with status {status} on {text!r}")
         samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
@@ -202,11 +239,11 @@ def espeak_version():
     return version("espeakng-loader")
 
 
-def synthesize(text, voice="en-us+m3", rate=170, pitch=50, sample_rate=ESPEAK_RATE):
-    """Speak `text` with espeak-ng.
+def synthesize(text, voice="en-us+m3", rate=170, pitch=50, sample_rate=ESPEAK_RATE, ssml=False):
+    """Speak `text` with espeak-ng. The same arguments always give the same samples.
 
     Args:
-        text: what to say.
+        text: what to say (SSML markup when `ssml`: <speak>, <prosody>, <break>).
         voice: "accent+variant", e.g. "en-gb-scotland+f4".
         rate: words per minute (80..450).
         pitch: 0..100.
@@ -216,7 +253,7 @@ def synthesize(text, voice="en-us+m3", rate=170, pitch=50, sample_rate=ESPEAK_RA
         (waveform, word_starts): float32 samples in [-1, 1] and the sample index where each
         word of `text` starts, as espeak-ng reports it.
     """
-    samples, starts = _engine().synthesize(text, voice, rate, pitch)
+    samples, starts = _engine().synthesize(text, voice, rate, pitch, ssml)
     waveform = samples.astype(np.float32) / 32768.0
     if sample_rate != ESPEAK_RATE:
         waveform = resample(waveform, ESPEAK_RATE, sample_rate)
@@ -239,9 +276,18 @@ def resample(waveform, from_rate, to_rate):
 # Data sets
 
 
-def speakers(split):
-    """The "accent+variant" voices of a split: train/validation share them, test has its own."""
-    variants = TEST_VARIANTS if split == "test" else TRAIN_VARIANTS
+def speakers(split, voices=None):
+    """The "accent+variant" voices of a split: train/validation share them, test has its own.
+
+    `voices` None gives TRAIN_VARIANTS / TEST_VARIANTS (the word and frame recipes). A speech
+    recognizer's config names its training voices, "classic" or "all" (RECOGNIZER_TRAIN_VARIANTS),
+    and its "test" split is IN_FAMILY_TEST_VARIANTS and its "out_of_family" split KLATT_VARIANTS.
+    """
+    if voices is None:
+        variants = TEST_VARIANTS if split == "test" else TRAIN_VARIANTS
+    else:
+        held_out = {"test": IN_FAMILY_TEST_VARIANTS, "out_of_family": KLATT_VARIANTS}
+        variants = held_out.get(split) or RECOGNIZER_TRAIN_VARIANTS[voices]
     return tuple(f"{accent}+{variant}" for accent in ACCENTS for variant in variants)
 
 
@@ -264,10 +310,38 @@ def _progress(label, done, total, started, stream=sys.stderr):
     stream.flush()
 
 
+# Each split's random stream (recipes/common/splits.py, plus the recognizers' out-of-family test).
+STREAMS = {**SPLIT_STREAMS, "out_of_family": 3}
+
+
+def varied_prosody(words, rng):
+    """SSML that speaks `words` each at its own rate (80-125 %), pitch (-15..+15 %) and volume
+    (70-130 %), with a pause of up to 200 ms after about a third of them: the variation within
+    an utterance that espeak-ng's one rate and pitch per utterance lack."""
+    parts = []
+    for i, word in enumerate(words):
+        rate, pitch, volume = rng.integers(80, 126), rng.integers(-15, 16), rng.integers(70, 131)
+        parts.append(f'<prosody rate="{rate}%" pitch="{pitch:+d}%" volume="{volume}%">{word}</prosody>')
+        if i + 1 < len(words) and rng.random() < 0.35:
+            parts.append(f'<break time="{rng.integers(20, 201)}ms"/>')
+    return "<speak>" + " ".join(parts) + "</speak>"
+
+
 def _synthesize_split(texts, split, config, label):
-    """Every text of one split spoken once, clean (noise is added by _add_noise on load)."""
-    rng = np.random.default_rng([config["seed"], SPLIT_STREAMS[split], 7])
-    voices = speakers(split)
+    """Every text of one split spoken once, clean (noise is added by _add_noise on load).
+
+    With config "prosody" "varied", training and validation utterances get wider rate and pitch
+    ranges (rate x0.85..x1.2, pitch -15..+15 around the configured ranges) and per-word variation
+    (varied_prosody); the test splits are always spoken plainly.
+    """
+    rng = np.random.default_rng([config["seed"], STREAMS[split], 7])
+    voices = speakers(split, config.get("voices"))
+    varied = config.get("prosody") == "varied" and split in ("train", "validation")
+    rate_range = (config["rate_min"], config["rate_max"])
+    pitch_range = (config["pitch_min"], config["pitch_max"])
+    if varied:
+        rate_range = (max(80, int(rate_range[0] * 0.85)), min(450, int(rate_range[1] * 1.2)))
+        pitch_range = (max(0, pitch_range[0] - 15), min(100, pitch_range[1] + 15))
     rate = config["sample_rate"]
     clean_waveforms, word_starts, voice_names = [], [], []
     snr_db = rng.uniform(config["snr_min_db"], config["snr_max_db"], size=len(texts))
@@ -276,11 +350,12 @@ def _synthesize_split(texts, split, config, label):
     for i, text in enumerate(texts):
         voice = voices[int(rng.integers(len(voices)))]
         speech, starts = synthesize(
-            text,
+            varied_prosody(text.split(), rng) if varied else text,
             voice,
-            rate=rng.integers(config["rate_min"], config["rate_max"] + 1),
-            pitch=rng.integers(config["pitch_min"], config["pitch_max"] + 1),
+            rate=rng.integers(rate_range[0], rate_range[1] + 1),
+            pitch=rng.integers(pitch_range[0], pitch_range[1] + 1),
             sample_rate=rate,
+            ssml=varied,
         )
         speech = speech * np.float32(rng.uniform(0.3, 0.9) / max(np.abs(speech).max(), 1e-6))
         lead = int(rng.uniform(0, config["max_leading_silence"]) * rate)
@@ -294,7 +369,7 @@ def _synthesize_split(texts, split, config, label):
 
 def _add_noise(split_set, seed, split):
     """The split's utterances with white noise at each one's SNR over the power of its speech samples."""
-    rng = np.random.default_rng([seed, SPLIT_STREAMS[split], 11])
+    rng = np.random.default_rng([seed, STREAMS[split], 11])
     noisy = []
     for clean, snr_db in zip(split_set["clean"], split_set["snr_db"]):
         loud = clean[np.abs(clean) > 0.1 * np.abs(clean).max()] if clean.size else clean
@@ -366,7 +441,7 @@ def synthesize_sets(texts_by_split, config, name):
         "word_starts": [int arrays, sample index per word]}}
         at config["sample_rate"] Hz. Utterances have their natural lengths (not padded).
     """
-    shaping = {key: config[key] for key in ("seed", *SYNTHESIS_DEFAULTS)}
+    shaping = {key: config[key] for key in ("seed", *SYNTHESIS_DEFAULTS, *VOICE_KEYS) if key in config}
     key = json.dumps(
         {"texts": texts_by_split, "config": shaping, "espeak": espeak_version(), "version": SYNTHESIS_VERSION},
         sort_keys=True,
@@ -401,18 +476,20 @@ def hop_length(config):
     return int(round(config["sample_rate"] * config["hop_ms"] / 1000))
 
 
-def log_mel(waveforms, config, batch_size=256):
+def log_mel(waveforms, config, batch_size=256, warps=None):
     """Normalized log-mel spectrograms of utterances of any lengths.
 
     keras.layers.MelSpectrogram (Hann window of config["frame_ms"], hop config["hop_ms"],
     config["num_mels"] bands from 20 Hz to Nyquist) on the zero-padded batch, then log(mel +
-    1e-6) and per-utterance, per-band normalization to zero mean and unit variance over the
-    utterance's own frames (cepstral mean and variance normalization, which removes the
-    gain). Frames past an utterance's end are set to 0.
+    1e-6) and, unless config["feature_norm"] is "none", per-utterance, per-band normalization
+    to zero mean and unit variance over the utterance's own frames (cepstral mean and variance
+    normalization, which removes the gain and any fixed channel colouring). Frames past an
+    utterance's end are set to 0.
 
     Args:
         waveforms: a list of 1-D float arrays at config["sample_rate"] Hz.
-        config: holds sample_rate, frame_ms, hop_ms, num_mels.
+        config: holds sample_rate, frame_ms, hop_ms, num_mels (and optionally feature_norm).
+        warps: optional VTLP factor per utterance (augment.warp_mel), for training data.
 
     Returns:
         (features, lengths): float32 (N, T_max, num_mels) and int (N,) valid frames each.
@@ -431,6 +508,7 @@ def log_mel(waveforms, config, batch_size=256):
         max_freq=rate / 2,
         power_to_db=False,
     )
+    normalize = config.get("feature_norm", "utterance") == "utterance"
     lengths = np.array([frame_count(len(w), config) for w in waveforms], dtype=np.int64)
     t_max = int(lengths.max()) if len(lengths) else 0
     features = np.zeros((len(waveforms), t_max, config["num_mels"]), dtype=np.float32)
@@ -439,12 +517,18 @@ def log_mel(waveforms, config, batch_size=256):
         padded = np.zeros((len(chunk), max(len(w) for w in chunk)), dtype=np.float32)
         for i, w in enumerate(chunk):
             padded[i, : len(w)] = w
-        mel = keras.ops.convert_to_numpy(layer(padded))  # (batch, mels, frames)
-        mel = np.log(np.transpose(mel, (0, 2, 1)) + 1e-6)
+        mel = np.transpose(keras.ops.convert_to_numpy(layer(padded)), (0, 2, 1))  # (batch, frames, mels)
         for i in range(len(chunk)):
             n = lengths[start + i]
             valid = mel[i, :n]
-            features[start + i, :n] = (valid - valid.mean(0)) / (valid.std(0) + 1e-5)
+            if warps is not None:
+                from recipes.common.augment import warp_mel
+
+                valid = warp_mel(valid, warps[start + i], rate)
+            valid = np.log(valid + 1e-6)
+            if normalize:
+                valid = (valid - valid.mean(0)) / (valid.std(0) + 1e-5)
+            features[start + i, :n] = valid
     return features, lengths
 
 

@@ -48,7 +48,7 @@ import math
 
 import keras
 
-from recipes.common import ctc
+from recipes.common import augment, ctc
 from recipes.common.cells import recurrent_layer
 from recipes.common.config import COMMON_RULES, integer, positive
 
@@ -125,7 +125,8 @@ def build_model(config):
 
     features = keras.Input(shape=(None, config["num_mels"]), name="log_mel")  # (batch, T, mels)
     # The spectrogram as a one-channel image: time x mel.
-    x = keras.layers.Reshape((-1, config["num_mels"], 1), name="spectrogram_image")(features)
+    x = augment.SpecAugment(seed=config["seed"], name="spec_augment")(features) if config["spec_augment"] else features  # masks while training only
+    x = keras.layers.Reshape((-1, config["num_mels"], 1), name="spectrogram_image")(x)
     for i, mel_stride in enumerate(MEL_STRIDES[: config["conv_layers"]], 1):
         strides = (config["time_stride"] if i == 1 else 1, mel_stride)
         x = keras.layers.Conv2D(

@@ -56,7 +56,7 @@ Deviations from the paper:
 
 import keras
 
-from recipes.common import ctc
+from recipes.common import augment, ctc
 from recipes.common.cells import SERIALIZATION_PACKAGE
 from recipes.common.config import COMMON_RULES, choice, fraction, integer, positive
 
@@ -186,7 +186,8 @@ def build_model(config):
     # Time is left unknown: the same weights read utterances of any length.
     frames = keras.Input(shape=(None, config["num_mels"]), name="log_mel_frames")
     # The strided first layer halves the frame rate: one output every 20 ms.
-    x = _conv_block(frames, config["channels"], config["first_kernel"], config, "strided_conv", strides=config["first_stride"])
+    x = augment.SpecAugment(seed=config["seed"], name="spec_augment")(frames) if config["spec_augment"] else frames  # masks while training only
+    x = _conv_block(x, config["channels"], config["first_kernel"], config, "strided_conv", strides=config["first_stride"])
     for i in range(1, config["num_middle_layers"] + 1):
         x = _conv_block(x, config["channels"], config["middle_kernel"], config, f"conv_{i}")
     x = _conv_block(x, config["wide_channels"], config["wide_kernel"], config, "wide_conv")
