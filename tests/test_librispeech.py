@@ -165,34 +165,59 @@ def test_batches_hold_each_utterance_padded_to_its_batch_and_decode_back(corpus)
     for split in librispeech.SPLITS:
         batches = data[split]
         assert isinstance(batches, librispeech.Utterances)
-        texts, lengths = [], []
+        texts, position, label_lengths = [], 0, []
         for b in range(len(batches)):
             x, y = batches.batch(b)
             assert x.dtype == np.float32 and y.dtype == np.int32 and x.shape[2] == DEFAULT_CONFIG["num_mels"]
-            members = range(b * 2, b * 2 + len(x))
-            assert x.shape[1] == max(data["lengths"][split][i] for i in members)
+            members = batches.members(b)
+            assert members.start == position and len(members) == len(x) == len(y)
+            position = members.stop
+            longest = max(data["lengths"][split][i] for i in members)
+            assert longest <= x.shape[1] < longest + librispeech.FRAME_MULTIPLE and x.shape[1] % librispeech.FRAME_MULTIPLE == 0
+            assert y.shape[1] % librispeech.LABEL_MULTIPLE == 0
+            label_lengths.append(y.shape[1])
             for row, i in enumerate(members):
                 n = data["lengths"][split][i]
                 assert np.array_equal(x[row, :n], ctc.utterance_features(data, split, i)) and not x[row, n:].any()
             texts += [ctc.ids_to_text(row) for row in y]
-            lengths += [x.shape[1]] * len(x)
-        assert texts == data["texts"][split]
-        assert np.all(np.diff(data["lengths"][split]) >= 0)  # sorted by length
-    # Evaluation splits yield in that order; the training split draws a new batch order per epoch.
+        assert texts == data["texts"][split] and position == len(texts)
+        # Batch 0 holds the longest utterances, batches 1.. the others from shortest to longest.
+        spans = [data["lengths"][split][batches.members(b)] for b in range(len(batches))]
+        assert all(spans[b].max() <= spans[b + 1].min() for b in range(1, len(spans) - 1))
+        assert all(s.max() <= spans[0].min() for s in spans[1:])
+        assert label_lengths[0] == max(label_lengths) and label_lengths[1:] == sorted(label_lengths[1:])
+    # Evaluation splits yield batch 0, 1, 2, ...; training yields 0 and 1 first, then a new order per epoch.
+    assert data["test"].order.tolist() == list(range(len(data["test"])))
     assert all(np.array_equal(data["test"][b][0], data["test"].batch(b)[0]) for b in range(len(data["test"])))
     train = data["train"]
     orders = []
     for _ in range(6):
         orders.append(tuple(train.order))
         train.on_epoch_end()
-    assert len(set(orders)) > 1 and all(sorted(o) == list(range(len(train))) for o in orders)
+    assert len(set(orders)) > 1 and all(o[:2] == (0, 1) and sorted(o) == list(range(len(train))) for o in orders)
+
+
+def test_keras_trains_on_batches_whose_shapes_vary_after_the_first_two():
+    # Keras fixes a PyDataset's input shapes from the first two batches it reads: here the two
+    # shortest batches round to the same 64 frames and batch size, the longest does not.
+    import keras
+
+    frames = [10, 12, 20, 30, 100, 110, 120]
+    texts = ["a", "ab", "abc", "abcd", "abcdefghijklmnopq", "ab", "abc"]
+    batches = librispeech.Utterances([np.ones((n, 3), np.float32) for n in frames], texts, batch_size=2, frame_multiple=64, label_multiple=16)
+    assert {batches.batch(b)[0].shape for b in range(len(batches))} == {(1, 128, 3), (2, 64, 3), (2, 128, 3)}
+    inputs = keras.Input((None, 3))
+    model = keras.Model(inputs, keras.layers.Conv1D(ctc.NUM_CLASSES, 1)(inputs))
+    model.compile(optimizer="adam", loss=keras.losses.CTC())
+    history = model.fit(batches, validation_data=batches, epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 2 and np.isfinite(model.evaluate(batches, verbose=0))
 
 
 def test_features_are_those_of_the_waveform_alone(corpus):
     # The longest test utterance is the longest of its log-mel chunk (no padding there): its
     # frames are what `recipe transcribe` computes from the same waveform, up to float16.
     data, _ = load_quietly(config_for(corpus))
-    last = len(data["texts"]["test"]) - 1
+    last = int(np.argmax(data["lengths"]["test"]))
     waveform = data["waveforms"]["test"][last]
     assert waveform.dtype == np.float32
     alone, lengths = speech.log_mel([waveform], DEFAULT_CONFIG)
@@ -214,8 +239,8 @@ def test_length_bucketing_pads_less_than_random_batches():
     rng = np.random.default_rng(0)
     frames = rng.integers(20, 400, size=64)
     features = [np.ones((n, 3), np.float16) for n in frames]
-    batches = librispeech.Utterances(features, ["a"] * 64, batch_size=8)
-    random_orders = [librispeech.padding_fraction(rng.permutation(frames), 8) for _ in range(20)]
+    batches = librispeech.Utterances(features, ["a"] * 64, batch_size=8, frame_multiple=16)
+    random_orders = [librispeech.padding_fraction(rng.permutation(frames), 8, 16) for _ in range(20)]
     assert batches.padding_fraction() < min(random_orders)
     padded = sum(batches.batch(b)[0].shape[1] * len(batches.batch(b)[0]) for b in range(len(batches)))
     assert batches.padding_fraction() == pytest.approx(1 - frames.sum() / padded)

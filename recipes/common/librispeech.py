@@ -39,7 +39,6 @@ splits keep theirs, and load's texts/lengths/voices follow it. The share of padd
 with and without the bucketing is printed when a split is read.
 """
 
-import math
 import os
 import sys
 import time
@@ -69,6 +68,9 @@ SUBSET_PREFIXES = {"train": "train", "dev": "validation", "test": "test"}  # sub
 HELD_OUT_SPEAKERS = 0.1  # share of the speakers for validation and for test each, in a speaker split
 EVALUATION_HOURS = 0.1  # validation and test are each capped at this share of max_hours
 CHUNK_UTTERANCES = 32  # utterances per log-mel call (sorted by duration, so of similar length)
+# A batch's frames and labels are padded up to multiples of these: on a GPU, Keras compiles the
+# training step with XLA, once per distinct input shape; this bounds how many shapes there are.
+FRAME_MULTIPLE, LABEL_MULTIPLE = 64, 16
 _WHERE = "point it at a LibriSpeech folder (SPEAKER/CHAPTER/*.flac with SPEAKER-CHAPTER.trans.txt; https://www.openslr.org/12)"
 
 
@@ -236,63 +238,96 @@ class Waveforms(Sequence):
         return read_waveform(self.paths[i], self.sample_rate)
 
 
-def padding_fraction(lengths, batch_size):
-    """Share of padded frames when `lengths` are batched in this order, each batch padded to its longest."""
+def _round_up(value, multiple):
+    return -(-int(value) // multiple) * multiple
+
+
+def padding_fraction(lengths, batch_size, multiple=1):
+    """Share of padded frames when `lengths` are batched in this order, each batch padded to its
+    longest rounded up to a multiple of `multiple`."""
     lengths = np.asarray(lengths)
-    padded = sum(int(lengths[i : i + batch_size].max()) * len(lengths[i : i + batch_size]) for i in range(0, len(lengths), batch_size))
+    padded = sum(
+        _round_up(lengths[i : i + batch_size].max(), multiple) * len(lengths[i : i + batch_size]) for i in range(0, len(lengths), batch_size)
+    )
     return 1 - lengths.sum() / max(padded, 1)
 
 
 class Utterances(keras.utils.PyDataset):
     """Utterances of one split as (log-mel frames, character ids) batches, bucketed by length.
 
-    The utterances are sorted by frame count (stable) and cut into batches of `batch_size`;
-    batch b holds utterances b * batch_size .. of that order, padded to its own longest:
-    x float32 (B, T_batch, num_mels) with zeros past each utterance's end, y int32
-    (B, L_batch) ids from ctc.encode, padded with 0 (the blank).
+    The utterances are sorted by frame count (stable) and cut into batches of `batch_size`,
+    each padded to its own longest utterance rounded up to a multiple of frame_multiple:
+    x float32 (B, T_batch, num_mels), zeros past each utterance's end; y int32 (B, L_batch)
+    ids from ctc.encode, padded with 0 (the blank). L_batch is the longest transcript among
+    this batch and all shorter ones, rounded up to a multiple of label_multiple, so it grows
+    with T_batch.
+
+    Batch 0 is the longest batch (the one short of batch_size, if any), batches 1.. the
+    others from shortest to longest, and every epoch yields batches 0 and 1 first: Keras fixes
+    a PyDataset's input shapes from the first two batches it reads, and these two differ in
+    every dimension that differs at all (B, T_batch, L_batch). After them, an evaluation split
+    (shuffle_seed None) yields batches 2, 3, ... in order; a training split yields them in a
+    new random order every epoch, from rng([seed, epoch]).
 
     Args:
         features: [(T_i, num_mels) arrays], one per utterance (any float dtype).
         texts: the utterances' transcripts (characters of ctc.ALPHABET).
         batch_size: utterances per batch.
-        shuffle_seed: None keeps the batch order fixed (evaluation); a seed draws a new
-            order of the batches for every epoch (training), from rng([seed, epoch]).
+        shuffle_seed: None for a fixed batch order (evaluation), a seed to reshuffle (training).
+        frame_multiple, label_multiple: what T_batch and L_batch are rounded up to.
 
     Attributes:
-        index: input position of each utterance in the sorted order.
-        texts, lengths: transcripts and valid frames in the sorted order.
+        index: input position of each utterance, in batch order (batch 0's, batch 1's, ...).
+        texts, lengths: transcripts and valid frames in that order.
+        order: the batches in the order this epoch yields them.
     """
 
-    def __init__(self, features, texts, batch_size, shuffle_seed=None):
+    def __init__(self, features, texts, batch_size, shuffle_seed=None, frame_multiple=1, label_multiple=1):
         super().__init__()
         frames = np.array([len(f) for f in features], dtype=np.int64)
-        self.index = np.argsort(frames, kind="stable")
+        ascending = np.argsort(frames, kind="stable")
+        count, size = len(ascending), int(batch_size)
+        cuts = [*range(0, count, size), count]  # batches of the ascending order; the last may be short
+        self.index = np.concatenate([ascending[cuts[-2] :], ascending[: cuts[-2]]])  # the longest batch first
+        self._bounds = [0, *(count - cuts[-2] + c for c in cuts[:-1])]
         self._features = [features[i] for i in self.index]
         self.texts = [texts[i] for i in self.index]
         self.lengths = frames[self.index]
-        self.batch_size = int(batch_size)
+        # Longest transcript up to each ascending position, read at each batch's last utterance.
+        longest_text = np.maximum.accumulate([len(texts[i]) for i in ascending]) if count else np.zeros(0, np.int64)
+        ends = [count, *cuts[1:-1]]  # ascending end of batch 0 (the longest), then of batches 1..
+        self._label_lengths = [_round_up(longest_text[end - 1], label_multiple) for end in ends]
+        self.batch_size = size
+        self.frame_multiple = int(frame_multiple)
         self.shuffle_seed = shuffle_seed
         self.epoch = 0
         self.order = self._draw_order()
 
     def _draw_order(self):
-        count = math.ceil(len(self.texts) / self.batch_size)
-        if self.shuffle_seed is None:
-            return np.arange(count)
-        return np.random.default_rng([self.shuffle_seed, 17, self.epoch]).permutation(count)
+        count = len(self._bounds) - 1
+        rest = np.arange(2, count)
+        if self.shuffle_seed is not None:
+            rest = 2 + np.random.default_rng([self.shuffle_seed, 17, self.epoch]).permutation(max(count - 2, 0))
+        return np.concatenate([np.arange(min(count, 2)), rest]).astype(np.int64)
 
     def __len__(self):
         return len(self.order)
 
+    def members(self, b):
+        """Positions (in the order of texts/lengths) of batch b's utterances."""
+        return range(self._bounds[b], self._bounds[b + 1])
+
     def batch(self, b):
-        """The b-th batch of the sorted order (whatever this epoch's order): (x, y)."""
+        """Batch b (numbered as above, whatever this epoch's order): (x, y)."""
         from recipes.common import ctc
 
-        members = range(b * self.batch_size, min((b + 1) * self.batch_size, len(self.texts)))
-        x = np.zeros((len(members), int(self.lengths[members[-1]]), self._features[0].shape[-1]), dtype=np.float32)
+        members = self.members(b)
+        frames = _round_up(self.lengths[members].max(), self.frame_multiple)
+        x = np.zeros((len(members), frames, self._features[0].shape[-1]), dtype=np.float32)
         for row, i in enumerate(members):
             x[row, : self.lengths[i]] = self._features[i]
-        return x, ctc.encode([self.texts[i] for i in members])
+        y = ctc.encode([self.texts[i] for i in members])
+        return x, np.pad(y, ((0, 0), (0, self._label_lengths[b] - y.shape[1])))
 
     def __getitem__(self, index):
         return self.batch(int(self.order[index]))
@@ -303,12 +338,13 @@ class Utterances(keras.utils.PyDataset):
             self.order = self._draw_order()
 
     def utterance(self, i):
-        """The i-th utterance's valid frames (sorted order), float32 (T_i, num_mels)."""
+        """Utterance i's valid frames (order of texts/lengths), float32 (T_i, num_mels)."""
         return np.asarray(self._features[i], dtype=np.float32)
 
     def padding_fraction(self):
         """Share of the frames in this split's batches that are padding."""
-        return padding_fraction(self.lengths, self.batch_size)
+        padded = sum(_round_up(self.lengths[self.members(b)].max(), self.frame_multiple) * len(self.members(b)) for b in range(len(self)))
+        return 1 - self.lengths.sum() / max(padded, 1)
 
 
 def _features(chosen, config, label, stream):
@@ -353,14 +389,21 @@ def load(config, stream=sys.stderr):
         hours = config["max_hours"] * (1 if split == "train" else EVALUATION_HOURS)
         chosen, seconds = cap_hours(splits[split], hours, np.random.default_rng([config["seed"], 23, stream_id]))
         features = _features(chosen, config, f"reading librispeech {split}", stream)
-        dataset = Utterances(features, [r.text for r, _ in chosen], config["batch_size"], shuffle_seed=config["seed"] if split == "train" else None)
+        dataset = Utterances(
+            features,
+            [r.text for r, _ in chosen],
+            config["batch_size"],
+            shuffle_seed=config["seed"] if split == "train" else None,
+            frame_multiple=FRAME_MULTIPLE,
+            label_multiple=LABEL_MULTIPLE,
+        )
         ordered = [chosen[i][0] for i in dataset.index]
         data[split] = dataset
         data["texts"][split], data["lengths"][split] = dataset.texts, dataset.lengths
         data["voices"][split] = [r.voice for r in ordered]
         if split == "test":
             data["waveforms"]["test"] = Waveforms([r.path for r in ordered], config["sample_rate"])
-        unsorted = padding_fraction(np.random.default_rng([config["seed"], 29]).permutation(dataset.lengths), config["batch_size"])
+        unsorted = padding_fraction(np.random.default_rng([config["seed"], 29]).permutation(dataset.lengths), config["batch_size"], FRAME_MULTIPLE)
         stream.write(
             f"librispeech {split}: {len(chosen):,} of {len(splits[split]):,} utterances, {seconds / 3600:.2f} h ({seconds:,.0f} s) "
             f"(cap {hours:g} h), {len({r.speaker for r in ordered})} speakers; padding {dataset.padding_fraction():.1%} "
