@@ -49,6 +49,14 @@ def test_a_digit_string_in_a_bad_recording_is_speech(rate, kind):
     assert present and reason == "speech", (rate, kind, reason, recording.measure(_recording(rate, kind, np.random.default_rng(0)), rate))
 
 
+@pytest.mark.parametrize("variant", speech.TEST_VARIANTS)
+def test_every_unseen_voice_is_speech(variant):
+    # Voices differ most in how their power spreads over harmonics (tonality) and how periodic they are.
+    waveform, _ = speech.synthesize("nine one five two", f"en-us-nyc+{variant}", sample_rate=44100)
+    waveform = 0.5 * waveform / np.abs(waveform).max() + 0.01 * np.random.default_rng(5).standard_normal(len(waveform))
+    assert recording.speech_present(waveform, 44100) == (True, "speech"), recording.measure(waveform, 44100)
+
+
 def _colored_noise(n, rng, exponent):
     """Noise with power falling as 1/f**exponent (1: pink, 2: brown), peak 0.3."""
     spectrum = np.fft.rfft(rng.standard_normal(n))
