@@ -1,18 +1,17 @@
 """Which augmentations make the CTC recognizers transfer: an ablation on brief runs.
 
-Each row is a brief run (`recipe run ID --brief --set ...`: 2,000 training utterances, 3
-epochs) with some of recipes/common/augment.py's switches changed, scored on the in-family
-test (wavegen voices no config trains on) and on the out-of-family test (espeak-ng's Klatt
-voices, which no config trains on, rendered without augmentation). "everything" is the
-DEFAULT_CONFIG's switches; each "without X" row turns one switch back to its plain setting;
-"nothing" turns them all off (19 classic voices, plain prosody, white noise only,
-per-utterance normalization kept). wav2letter gets every row; deepspeech2_ctc, three times
-slower to train, gets "nothing" and "everything".
+Each row is a brief run (`recipe run ID --brief --set ...`) with one of recipes/common/augment.py's
+switches flipped, scored on the in-family test (wavegen voices no config trains on) and on the
+out-of-family test (every voice of espeak-ng's Klatt synthesizer, which no config trains on,
+rendered like the in-family test, without augmentation). "the defaults" is DEFAULT_CONFIG's
+switches; "nothing" turns them all off (19 classic voices, plain prosody, white noise only) but
+keeps the per-utterance normalization. wav2letter gets every row; deepspeech2_ctc, slower to
+train, gets "the defaults" and "nothing".
 
 Results are kept in bench/results/speech_ablation/<recipe>-<row>.json (metrics, wall time,
-load) and reused; --rows NAME ... reruns rows (deleting their results first). One brief run
-takes 2-4 minutes on 2 cores, so the whole table takes about 45 minutes. --write puts the table
-into recipes/wav2letter/README.md and recipes/deepspeech2_ctc/README.md.
+load) and reused; --rows NAME ... reruns rows. One brief run takes 3-4 minutes on 2 cores, so
+the whole table takes about 50 minutes. --write puts the table into recipes/wav2letter/README.md
+and recipes/deepspeech2_ctc/README.md.
 
     python bench/speech_ablation.py [--rows NAME ...] [--write]
 """
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.tables import markdown_table, write_block  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "speech_ablation"
+# Each switch of recipes/common/augment.py at its plain setting and at its rich one.
 PLAIN = {
     "voices": "classic",
     "prosody": "plain",
@@ -41,9 +41,21 @@ PLAIN = {
     "noise": "white",
     "vtlp": False,
     "spec_augment": False,
+    "feature_norm": "none",
+}
+RICH = {
+    "voices": "all",
+    "prosody": "varied",
+    "speed_perturb": True,
+    "reverb": True,
+    "channel": True,
+    "noise": "mixed",
+    "vtlp": True,
+    "spec_augment": True,
+    "feature_norm": "utterance",
 }
 LABELS = {
-    "voices": "73 wavegen voices (else the 19 classic ones)",
+    "voices": "72 wavegen voices (else the 19 classic ones)",
     "prosody": "varied prosody (wider ranges, per-word rate/pitch/volume, pauses)",
     "speed_perturb": "speed perturbation 0.9/1.0/1.1",
     "reverb": "synthetic room reverberation",
@@ -53,15 +65,29 @@ LABELS = {
     "spec_augment": "SpecAugment masks",
     "feature_norm": "per-utterance mean/variance normalization",
 }
-# name -> (label, --set overrides); "everything" is the recipe's DEFAULT_CONFIG switches.
-ROWS = {
-    "nothing": ("nothing (plain synthesis, white noise)", PLAIN),
-    "everything": ("everything", {}),
-    "everything_seed1": ("everything, seed 1 (run-to-run spread)", {"seed": 1}),
-    **{f"without_{key}": (f"without {LABELS[key]}", {key: value}) for key, value in PLAIN.items()},
-    "without_feature_norm": (f"without {LABELS['feature_norm']}", {"feature_norm": "none"}),
-}
-RECIPES = {"wav2letter": list(ROWS), "deepspeech2_ctc": ["nothing", "everything"]}
+
+
+def rows():
+    """name -> (label, --set overrides): "defaults" is the recipe's DEFAULT_CONFIG switches; each other
+    row flips one switch (without X when the default has it, with X when it does not); "nothing" has
+    every switch plain but the per-utterance normalization."""
+    from recipes.common.augment import AUGMENT_DEFAULTS
+
+    table = {
+        "defaults": ("the defaults", {}),
+        "nothing": ("nothing (19 classic voices, plain prosody, white noise only)", {**PLAIN, "feature_norm": "utterance"}),
+    }
+    for key in PLAIN:
+        on = AUGMENT_DEFAULTS[key] == RICH[key]
+        flipped = PLAIN[key] if on else RICH[key]
+        table[f"{'without' if on else 'with'}_{key}"] = (f"defaults {'without' if on else 'with'} {LABELS[key]}", {key: flipped})
+    return table
+
+
+ROWS = rows()
+# Run order: each recipe's defaults and nothing first (they answer whether the brief bound holds).
+ORDER = [("wav2letter", "defaults"), ("deepspeech2_ctc", "defaults"), ("wav2letter", "nothing"), ("deepspeech2_ctc", "nothing")]
+ORDER += [("wav2letter", row) for row in ROWS if row not in ("defaults", "nothing")]
 
 
 def result_path(recipe_id, row):
@@ -79,12 +105,14 @@ def measure(recipe_id, row):
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         record = json.loads((run_dir / "run.json").read_text())
         metrics = json.loads((run_dir / "metrics.json").read_text())
+        history = (run_dir / "history.csv").read_text().splitlines()
     result = {
         "recipe": recipe_id,
         "row": row,
         "overrides": overrides,
         "metrics": metrics,
         "wall_seconds": record["wall_seconds"],
+        "history": history,
         "load_before": round(load, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }
@@ -97,8 +125,8 @@ def table():
     """The markdown table of every kept result, rows in ROWS order, wav2letter first."""
     header = ["recognizer", "training data", "in-family CER", "in-family WER", "out-of-family CER", "out-of-family WER", "ratio", "brief run"]
     rows = []
-    for recipe_id, names in RECIPES.items():
-        for row in names:
+    for recipe_id in ("wav2letter", "deepspeech2_ctc"):
+        for row in ROWS:
             path = result_path(recipe_id, row)
             if not path.exists():
                 continue
@@ -127,17 +155,16 @@ def main():
     unknown = set(args.rows) - set(ROWS)
     if unknown:
         raise SystemExit(f"unknown rows {sorted(unknown)}: choose from {', '.join(ROWS)}")
-    for recipe_id, names in RECIPES.items():
-        for row in names:
-            if row in args.rows or not result_path(recipe_id, row).exists():
-                print(f"{recipe_id} {row} ...", flush=True)
-                result = measure(recipe_id, row)
-                m = result["metrics"]
-                print(f"  CER {m['cer']:.3f}, out-of-family {m['cer_out_of_family']:.3f}, {result['wall_seconds']:.0f} s", flush=True)
+    for recipe_id, row in ORDER:
+        if row in args.rows or not result_path(recipe_id, row).exists():
+            print(f"{recipe_id} {row} ...", flush=True)
+            result = measure(recipe_id, row)
+            m = result["metrics"]
+            print(f"  CER {m['cer']:.3f}, out-of-family {m['cer_out_of_family']:.3f}, {result['wall_seconds']:.0f} s", flush=True)
     markdown = table()
     print(markdown)
     if args.write:
-        for recipe_id in RECIPES:
+        for recipe_id in ("wav2letter", "deepspeech2_ctc"):
             write_block(recipe_id, "speech_ablation", markdown)
 
 

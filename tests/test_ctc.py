@@ -56,10 +56,11 @@ def test_beam_search_finds_the_likelier_labelling_that_greedy_misses():
 
 @pytest.mark.parametrize(
     "reference, hypothesis, distance",
-    [("kitten", "sitting", 3), ("", "abc", 3), ("abc", "", 3), ("flaw", "lawn", 2), ("same", "same", 0)],
+    [("kitten", "sitting", 3), ("abc", "", 3), ("flaw", "lawn", 2), ("same", "same", 0), ("one", "one two", 4)],
 )
-def test_edit_distance(reference, hypothesis, distance):
-    assert ctc.edit_distance(reference, hypothesis) == distance
+def test_character_error_rate_is_levenshtein_distance_over_reference_length(reference, hypothesis, distance):
+    cer, _ = ctc.error_rates([reference], [hypothesis])
+    assert cer == pytest.approx(distance / len(reference))
 
 
 def test_error_rates_are_totals_over_the_references():

@@ -249,8 +249,15 @@ def cmd_transcribe(args):
     from tools.transcribe import transcribe_files
 
     results = transcribe_files(args.run_dir, args.files, beam_width=args.beam, log=lambda line: print(line, file=sys.stderr))
-    for path, text in results:
-        print(text if len(results) == 1 else f"{path}: {text}")
+    # Exit 0 once every file was read: a file with no speech in it is a result (one line), not an error.
+    for result in results:
+        path, text = result
+        for note in getattr(result, "notes", ()):
+            print(f"{path}: {note}", file=sys.stderr)
+        if text is None:
+            print(f"{path}: no speech found ({result.reason})")
+        else:
+            print(text if len(results) == 1 else f"{path}: {text}")
     return 0
 
 
@@ -429,9 +436,9 @@ def build_parser():
     p.add_argument("--out", help="folder for the run directories (default runs/compare-<id>-<time>)")
     p.set_defaults(func=cmd_compare)
 
-    p = verbs.add_parser("transcribe", help="a trained speech recognizer transcribes WAV files")
+    p = verbs.add_parser("transcribe", help="a trained speech recognizer transcribes recordings (WAV, FLAC, OGG)")
     p.add_argument("run_dir", metavar="ID|RUN_DIR", help="deepspeech2_ctc or wav2letter (its pretrained checkpoint), or a run of one")
-    p.add_argument("files", nargs="+", metavar="FILE.wav", help="WAV files (any rate; mixed to mono)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="WAV, FLAC or OGG files (8-48 kHz; mixed to mono; silence trimmed)")
     p.add_argument("--beam", type=int, metavar="N", help="beam-search width (default: the run's beam_width; 1 = greedy)")
     p.set_defaults(func=cmd_transcribe)
 

@@ -1,4 +1,4 @@
-"""`recipe transcribe ID|RUN_DIR FILE.wav ...`: a trained speech recognizer transcribes WAV files.
+"""`recipe transcribe ID|RUN_DIR FILE ...`: a trained speech recognizer transcribes recordings (WAV, FLAC, OGG).
 
 An id means the recipe's pretrained checkpoint (recipes/<id>/pretrained), so it works with no training.
 
@@ -8,6 +8,10 @@ loader as `model`, the hook reads and checks every file before it loads the mode
 turns each into the features the model was trained on and decodes it (greedy, or beam
 search with --beam N); a file it cannot use is a one-line error (a ConfigError). So bad
 files, a bad --beam and a run of any other recipe are all refused before the model loads.
+Each result is a (path, text) pair; text is None for a file with no speech in it, and the
+pair's `.reason` says why (recipes.common.ctc.Transcript; its `.notes`, e.g. clipping, are
+for stderr). A file without speech is a result, not an error: `recipe transcribe` prints
+"FILE: no speech found (REASON)" and exits 0 once every file was read.
 """
 
 from pathlib import Path
@@ -34,7 +38,7 @@ def transcriber(recipe_id):
 
 
 def transcribe_files(run_dir, paths, beam_width=None, log=None):
-    """[(path, transcript)] for each WAV file, by the recognizer trained in `run_dir` (a recipe id: its
+    """[(path, transcript)] for each audio file (transcript None: no speech, see the module docstring), by the recognizer trained in `run_dir` (a recipe id: its
     pretrained checkpoint, which `log` is told).
 
     Raises:

@@ -9,15 +9,15 @@ its own config switch:
   Daniel Povey and Sanjeev Khudanpur, 2015: the waveform resampled by 0.9, 1.0 or 1.1 (tempo
   and pitch change together);
 - reverberation: a synthetic room impulse response (a direct path, then exponentially decaying
-  noise with a random RT60 of 0.15-0.7 s), as in "A study on data augmentation of reverberant
+  noise with a random RT60 of 0.1-0.5 s) on 30 % of the utterances, as in "A study on data augmentation of reverberant
   speech for robust speech recognition", Tom Ko et al., 2017;
-- channel: a telephone band (300-3,400 Hz) or a random equalizer of three peaking filters
-  (+-10 dB): cheap microphones and phone lines;
-- noise: white, pink, brown or blue noise, or babble made of three to six other training
-  utterances, at the configured range of SNRs;
+- channel: a telephone band (300-3,400 Hz, 10 %) or a random equalizer of three peaking filters
+  (+-6 dB, 30 %): cheap microphones and phone lines;
+- noise: white, pink, brown or blue noise, or (10 %) babble made of three to six other training
+  utterances 5 dB quieter, at the configured range of SNRs;
 - vocal tract length perturbation (VTLP), "Vocal Tract Length Perturbation (VTLP) improves
   speech recognition", Navdeep Jaitly and Geoffrey Hinton, 2013: the mel filterbank's
-  frequencies warped by a factor of 0.9-1.1 (warp_mel, applied in speech.log_mel);
+  frequencies warped by a factor of 0.9-1.1 (speech.warp_mel, applied in speech.log_mel);
 - SpecAugment, "SpecAugment: A Simple Data Augmentation Method for Automatic Speech
   Recognition", Daniel S. Park et al., 2019: time and frequency masks on the features, drawn
   afresh for every batch while training (the SpecAugment layer; inference passes features through).
@@ -38,8 +38,8 @@ from recipes.common.config import boolean, choice
 
 # Config switches (spread into the recognizers' DEFAULT_CONFIG through recipes/common/ctc.py).
 AUGMENT_DEFAULTS = {
-    "voices": "all",  # training voices: "classic" (19 variants) or "all" (73 wavegen variants)
-    "prosody": "varied",  # "plain" or "varied" (wider rate/pitch ranges, per-word rate/pitch/volume/pauses)
+    "voices": "all",  # training voices: "classic" (19 variants) or "all" (72 wavegen variants)
+    "prosody": "plain",  # or "varied": wider rate/pitch ranges, per-word rate/pitch/volume/pauses (slows learning: off)
     "speed_perturb": True,
     "reverb": True,
     "channel": True,
@@ -62,12 +62,14 @@ AUGMENT_RULES = {
 }
 
 SPEEDS = (0.9, 1.0, 1.1)
-REVERB_PROBABILITY = 0.5
-TELEPHONE_PROBABILITY, EQUALIZER_PROBABILITY = 0.2, 0.4
-BABBLE_PROBABILITY = 0.25
+REVERB_PROBABILITY = 0.3
+RT60_RANGE = (0.1, 0.5)  # seconds
+TELEPHONE_PROBABILITY, EQUALIZER_PROBABILITY = 0.1, 0.3
+EQUALIZER_DB = 6.0
+BABBLE_PROBABILITY = 0.1
+BABBLE_SNR_OFFSET_DB = 5.0  # babble is quieter than the other noises: a crowd behind the speaker
 NOISE_COLOURS = {"white": 0.0, "pink": 1.0, "brown": 2.0, "blue": -1.0}  # power falls as 1 / f^beta
 VTLP_RANGE = (0.9, 1.1)
-VTLP_BOUNDARY_HZ = 4800.0  # Jaitly & Hinton's f_hi: below it frequencies scale by alpha; above, a line to Nyquist
 
 
 def speed(waveform, factor):
@@ -81,13 +83,13 @@ def speed(waveform, factor):
 
 
 def room_impulse_response(rate, rng):
-    """A synthetic room: a unit direct path, then decaying Gaussian noise with RT60 0.15-0.7 s."""
-    rt60 = rng.uniform(0.15, 0.7)
+    """A synthetic room: a unit direct path, then decaying Gaussian noise with an RT60 in RT60_RANGE."""
+    rt60 = rng.uniform(*RT60_RANGE)
     length = int(rt60 * rate)
     t = np.arange(length) / rate
     tail = rng.standard_normal(length) * np.exp(-6.9078 * t / rt60)  # -60 dB at rt60
     tail[: int(0.003 * rate)] = 0  # the first reflections arrive a few ms after the direct sound
-    response = tail * rng.uniform(0.1, 0.5) / math.sqrt(np.sum(tail**2) + 1e-12)
+    response = tail * rng.uniform(0.1, 0.4) / math.sqrt(np.sum(tail**2) + 1e-12)
     response[0] = 1.0
     return response
 
@@ -120,7 +122,7 @@ def channel(waveform, rate, rng):
         out = waveform.astype(np.float64)
         for _ in range(3):
             frequency = math.exp(rng.uniform(math.log(100), math.log(min(6000, 0.45 * rate))))
-            out = lfilter(*_peaking(frequency, rng.uniform(-10, 10), rng.uniform(0.7, 2.0), rate), out)
+            out = lfilter(*_peaking(frequency, rng.uniform(-EQUALIZER_DB, EQUALIZER_DB), rng.uniform(0.7, 2.0), rate), out)
     else:
         return waveform
     return (out * (np.abs(waveform).max() / max(np.abs(out).max(), 1e-9))).astype(np.float32)
@@ -184,6 +186,7 @@ def augment_waveforms(clean, word_starts, snr_db, config, rng):
         if config["noise"] == "mixed" and rng.random() < BABBLE_PROBABILITY:
             others = [clean[j] for j in rng.choice(len(clean), size=min(8, len(clean)), replace=False) if j != i]
             noise = babble(len(waveform), others or [waveform], rng)
+            snr = snr + BABBLE_SNR_OFFSET_DB
         else:
             beta = float(rng.choice(colours)) if config["noise"] == "mixed" else 0.0
             noise = coloured_noise(len(waveform), beta, rng)
@@ -193,47 +196,6 @@ def augment_waveforms(clean, word_starts, snr_db, config, rng):
         out.append(waveform)
         starts_out.append(starts)
     return out, starts_out
-
-
-def warp_mel(mel, alpha, sample_rate, min_freq=20.0):
-    """VTLP on mel-band energies: each band reads the energy the band at its warped frequency had.
-
-    Jaitly & Hinton warp frequency f to f * alpha below f_hi = VTLP_BOUNDARY_HZ (scaled by
-    alpha's inverse so the top stays fixed) and linearly to the Nyquist frequency above; a
-    band's new energy is the old energies interpolated at the band whose centre maps onto it.
-
-    Args:
-        mel: (frames, bands) mel power (before the log).
-        alpha: the warp factor (1 = unchanged).
-        sample_rate, min_freq: the filterbank's range (Nyquist at the top).
-
-    Returns:
-        (frames, bands) warped mel power.
-    """
-    if alpha == 1.0:
-        return mel
-    bands = mel.shape[-1]
-    nyquist = sample_rate / 2
-
-    def to_mel(f):
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    def to_hz(m):
-        return 700.0 * (10 ** (m / 2595.0) - 1.0)
-
-    centres = to_hz(np.linspace(to_mel(min_freq), to_mel(nyquist), bands + 2)[1:-1])
-    boundary = VTLP_BOUNDARY_HZ * min(alpha, 1.0) / alpha
-    # The inverse warp: the source frequency that lands on each band's centre.
-    source = np.where(
-        centres <= boundary * alpha,
-        centres / alpha,
-        boundary + (centres - boundary * alpha) * (nyquist - boundary) / max(nyquist - boundary * alpha, 1e-9),
-    )
-    position = np.interp(source, centres, np.arange(bands))
-    low = np.clip(np.floor(position).astype(int), 0, bands - 1)
-    high = np.clip(low + 1, 0, bands - 1)
-    weight = (position - low).astype(mel.dtype)
-    return mel[..., low] * (1 - weight) + mel[..., high] * weight
 
 
 def vtlp_factors(count, rng):
@@ -250,7 +212,7 @@ class SpecAugment(keras.layers.Layer):
     every batch; at inference the features pass through unchanged. No time warping.
     """
 
-    def __init__(self, freq_masks=2, freq_width=6, time_masks=2, time_width=8, seed=None, **kwargs):
+    def __init__(self, freq_masks=2, freq_width=5, time_masks=2, time_width=5, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.freq_masks, self.freq_width = int(freq_masks), int(freq_width)
         self.time_masks, self.time_width = int(time_masks), int(time_width)

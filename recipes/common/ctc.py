@@ -12,7 +12,6 @@ characters are 1..len(ALPHABET), and transcripts are padded with 0. Models outpu
 (no softmax), one row per output frame.
 """
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -151,8 +150,8 @@ def predict_logits(model, features, batch_size=64):
 def decode_split(model, data, config, split="test", count=None):
     """Greedy and beam-search transcripts of a split's first `count` utterances (all when None).
 
-    Array data is predicted in one call; an Utterances PyDataset (LibriSpeech) batch by batch,
-    in its fixed sorted order, each batch padded only to its own longest utterance.
+    Array data is predicted in one call; an Utterances PyDataset (LibriSpeech) batch by batch
+    (batch 0, 1, ...: the order of its texts), each batch padded only to its own longest utterance.
 
     Returns:
         (logits, valid output frames (N,), greedy [str], beam [str]); logits is (N, T_out,
@@ -167,11 +166,14 @@ def decode_split(model, data, config, split="test", count=None):
         return logits, lengths, decode(logits, lengths, 1), decode(logits, lengths, config["beam_width"])
     total = len(batches.texts) if count is None else min(count, len(batches.texts))
     logits, lengths, greedy, beam = [], [], [], []
-    for b in range(math.ceil(total / batches.batch_size)):
+    for b in range(len(batches)):
+        members = batches.members(b)  # positions in the order of data["texts"][split]
+        if members.start >= total:
+            break
         x, _ = batches.batch(b)  # the whole batch, as in evaluation, so its padding is the same
-        keep = min(len(x), total - b * batches.batch_size)
+        keep = min(len(members), total - members.start)
         out = np.asarray(model.predict_on_batch(x))[:keep]  # (keep, T_out, NUM_CLASSES)
-        valid = output_lengths(batches.lengths[b * batches.batch_size : b * batches.batch_size + keep], x.shape[1], out.shape[1])
+        valid = output_lengths(batches.lengths[members.start : members.start + keep], x.shape[1], out.shape[1])
         logits.extend(out[i, : valid[i]] for i in range(keep))
         lengths.extend(valid.tolist())
         greedy.extend(decode(out, valid, 1))
@@ -211,21 +213,61 @@ def evaluate(model, data, config, split="test"):
     return metrics
 
 
-MIN_SECONDS = 0.1  # shortest WAV file `transcribe` accepts (its longest is config["max_seconds"])
+MIN_SECONDS = 0.1  # shortest recording `transcribe` accepts (its longest is config["max_seconds"])
 
 
 class UnusableAudio(speech.AudioError, ConfigError):
-    """A WAV file `transcribe` refuses; a ConfigError, so `recipe transcribe` prints its one line (exit 2)."""
+    """An audio file `transcribe` refuses; a ConfigError, so `recipe transcribe` prints its one line (exit 2)."""
+
+
+class Transcript(tuple):
+    """A (path, text) pair from `transcribe`, with `.reason` and `.notes`.
+
+    text is None for a file with no speech in it, and reason then says why in a few words
+    (recording.speech_present's reason); notes are one-line remarks about the recording
+    for the user (e.g. clipping), from recording.clean.
+    """
+
+    def __new__(cls, path, text, reason=None, notes=()):
+        pair = super().__new__(cls, (path, text))
+        pair.reason, pair.notes = reason, tuple(notes)
+        return pair
 
 
 def read_audio(path, config):
-    """A WAV file's mono samples and rate, or UnusableAudio naming the problem and the fix."""
+    """A recording's mono samples and rate, or UnusableAudio naming the problem and the fix.
+
+    WAV files are read by speech.read_wav, FLAC and OGG (and whatever else libsndfile reads)
+    by soundfile; several channels are mixed to mono. Accepted: recording.RATE_MIN to
+    recording.RATE_MAX Hz, MIN_SECONDS to config["max_seconds"] long.
+    """
+    from recipes.common import recording
+
+    path = Path(path)
     try:
-        waveform, rate = speech.read_wav(path, max_seconds=config["max_seconds"])
+        if path.suffix.lower() == ".wav" or not path.is_file():  # read_wav words missing files and directories
+            waveform, rate = speech.read_wav(path)
+        else:
+            import soundfile
+
+            try:
+                samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+            except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as error:
+                raise UnusableAudio(
+                    f"{path} is not audio soundfile can read ({(str(error).splitlines() or [type(error).__name__])[0].rstrip('.')}): "
+                    "use WAV, FLAC or OGG, e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 out.wav`"
+                ) from None
+            if not len(samples):
+                raise UnusableAudio(f"{path} has no audio samples: record or export it again")
+            waveform = samples.mean(axis=1)
+        recording.check_rate(rate, path)
     except speech.AudioError as error:
         raise UnusableAudio(str(error)) from None
-    if len(waveform) < MIN_SECONDS * rate:
-        raise UnusableAudio(f"{path} is {len(waveform) / rate * 1000:.0f} ms long; a recognizer needs at least {MIN_SECONDS * 1000:.0f} ms of speech")
+    seconds = len(waveform) / rate
+    if seconds > config["max_seconds"]:
+        raise UnusableAudio(f"{path} is {seconds:.1f} s long; the limit is {config['max_seconds']:g} s: cut it into shorter pieces")
+    if seconds < MIN_SECONDS:
+        raise UnusableAudio(f"{path} is {seconds * 1000:.0f} ms long; a recognizer needs at least {MIN_SECONDS * 1000:.0f} ms of speech")
     return waveform, rate
 
 
@@ -239,21 +281,37 @@ def transcribe_waveform(model, waveform, sample_rate, config, beam_width=None):
 
 
 def transcribe(model, config, paths, beam_width=None):
-    """[(path, transcript)] of WAV files (PCM or float, any rate, mixed to mono) by a trained recognizer.
+    """[Transcript (path, text)] of recordings (WAV, FLAC, OGG; 8-48 kHz; mixed to mono) by a trained recognizer.
 
     `model` is the recognizer, or a function of no arguments that loads it: it is called once
-    every file has been read and checked, so a bad file is refused before any model loads.
-    Each file is resampled to the training rate and decoded greedily (beam_width 1) or by
-    beam search (default: config["beam_width"]).
+    every file has been read and checked, so a bad file is refused before any model loads,
+    and only if some file holds speech. Each file is checked for speech
+    (recording.speech_present: a file without gets text None and the reason, and never
+    reaches the model), cleaned (recording.clean: DC removed, silence trimmed, level set;
+    clipping becomes a note), resampled to the training rate and decoded greedily
+    (beam_width 1) or by beam search (default: config["beam_width"]).
 
     Raises:
-        UnusableAudio: a file that is missing, not a WAV file, empty, in a sample format
-            speech.read_wav cannot read, shorter than MIN_SECONDS or longer than config["max_seconds"].
+        UnusableAudio: a file that is missing, not audio, empty, in a sample format it cannot
+            read, sampled outside 8-48 kHz, shorter than MIN_SECONDS or longer than config["max_seconds"].
     """
+    from recipes.common import recording
+
     audio = [(path, *read_audio(path, config)) for path in paths]
-    if not hasattr(model, "predict"):  # a loader
+    results = []
+    for path, waveform, rate in audio:
+        present, reason = recording.speech_present(waveform, rate)
+        if present:
+            waveform, notes = recording.clean(waveform, rate)
+            results.append((path, waveform, rate, None, notes))
+        else:
+            results.append((path, None, rate, reason, []))
+    if any(waveform is not None for _, waveform, _, _, _ in results) and not hasattr(model, "predict"):  # a loader
         model = model()
-    return [(path, transcribe_waveform(model, waveform, rate, config, beam_width)) for path, waveform, rate in audio]
+    return [
+        Transcript(path, None if waveform is None else transcribe_waveform(model, waveform, rate, config, beam_width), reason, notes)
+        for path, waveform, rate, reason, notes in results
+    ]
 
 
 def posteriorgram_figure(features, logits, reference, hypothesis, config, path, title):
