@@ -17,7 +17,7 @@ A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds i
     demo.py   optional: METRICS (names evaluate returns); evaluate(model, data, config) -> {name: float};
               demo(model, data, config, out_dir) -> [written files]; for speech recognizers
               transcribe(load_model, config, paths, beam_width) -> [(path, text)], which checks
-              every file before it calls load_model()
+              every file before it calls load_model(); text None (with .reason) for no speech
     pretrained/  the shipped checkpoint: a run of the full DEFAULT_CONFIG reduced to model.keras,
               config.json, metrics.json, history.csv and run.json (tools/pretrained.py; every recipe has one)
 
