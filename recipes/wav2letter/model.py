@@ -51,7 +51,9 @@ Deviations from the paper:
   is the one of its successor, "Letter-Based Speech Recognition with Gated ConvNets",
   Vitaliy Liptchinsky, Gabriel Synnaeve and Ronan Collobert, 2017,
   https://arxiv.org/abs/1712.09444.
-- Data: synthetic speech of digit strings (espeak-ng voices), not LibriSpeech.
+- Data: synthetic speech of digit strings (espeak-ng voices, augmented: recipes/common/augment.py),
+  or LibriSpeech from a local folder with `corpus=librispeech`. SpecAugment masks the input
+  frames while training (`spec_augment`).
 """
 
 import keras
