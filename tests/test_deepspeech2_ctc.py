@@ -59,10 +59,13 @@ def test_data_targets_spell_the_texts_and_test_voices_are_unseen(tiny_data):
     config, data = tiny_data
     seen = {v.split("+")[1] for v in data["voices"]["train"] + data["voices"]["validation"]}
     unseen = {v.split("+")[1] for v in data["voices"]["test"]}
-    assert unseen <= set(speech.TEST_VARIANTS) and not seen & unseen
-    lengths = {data[split][0].shape[1] for split in ("train", "validation", "test")}
+    other = {v.split("+")[1] for v in data["voices"]["out_of_family"]}
+    assert unseen <= set(speech.IN_FAMILY_TEST_VARIANTS) and not seen & unseen
+    assert other <= set(speech.KLATT_VARIANTS) and not seen & other
+    assert seen <= set(speech.RECOGNIZER_TRAIN_VARIANTS[config["voices"]])
+    lengths = {data[split][0].shape[1] for split in ("train", "validation", "test", "out_of_family")}
     assert len(lengths) == 1  # one padded length for every split
-    for split in ("train", "validation", "test"):
+    for split in ("train", "validation", "test", "out_of_family"):
         features, ids = data[split]
         assert features.shape[2] == config["num_mels"]
         assert [ctc.ids_to_text(row) for row in ids] == data["texts"][split]
@@ -75,7 +78,11 @@ def test_demo_writes_its_files(tiny_data, tmp_path):
     keras.utils.set_random_seed(0)
     model = build_model(config)
     metrics = ds2_demo.evaluate(model, data, config)
-    assert set(metrics) == {"cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam"}
+    assert (
+        set(metrics)
+        == set(ds2_demo.METRICS)
+        == {"cer", "wer", "cer_greedy", "wer_greedy", "cer_beam", "wer_beam", "cer_out_of_family", "wer_out_of_family"}
+    )
     paths = ds2_demo.demo(model, data, config, tmp_path)
     assert [Path(p).name for p in paths] == ["posteriorgram.png", "transcripts.txt", "test_utterance.wav", "conv_filters.png"]
     for path in paths:
