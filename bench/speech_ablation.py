@@ -6,7 +6,9 @@ out-of-family test (every voice of espeak-ng's Klatt synthesizer, which no confi
 rendered like the in-family test, without augmentation). "the defaults" is DEFAULT_CONFIG's
 switches; "nothing" turns them all off (19 classic voices, plain prosody, white noise only) but
 keeps the per-utterance normalization. wav2letter gets every row; deepspeech2_ctc, slower to
-train, gets "the defaults" and "nothing".
+train, gets "the defaults", "nothing" and the 72 voices. Where Debian's `flite` is installed, each run is also
+scored on bench/speech_transfer.py's Flite set (another synthesizer, four voices, three of
+them made from real speakers' recordings; column "Flite CER").
 
 Results are kept in bench/results/speech_ablation/<recipe>-<row>.json (metrics, wall time,
 load) and reused; --rows NAME ... reruns rows. One brief run takes 3-4 minutes on 2 cores, so
@@ -55,12 +57,12 @@ RICH = {
     "feature_norm": "utterance",
 }
 LABELS = {
-    "voices": "72 wavegen voices (else the 19 classic ones)",
+    "voices": "72 wavegen voices instead of the 19 classic ones",
     "prosody": "varied prosody (wider ranges, per-word rate/pitch/volume, pauses)",
     "speed_perturb": "speed perturbation 0.9/1.0/1.1",
     "reverb": "synthetic room reverberation",
     "channel": "telephone band / random equalizer",
-    "noise": "coloured noise and babble (else white)",
+    "noise": "coloured noise and babble (white noise only)",
     "vtlp": "VTLP (mel warp 0.9-1.1)",
     "spec_augment": "SpecAugment masks",
     "feature_norm": "per-utterance mean/variance normalization",
@@ -87,11 +89,32 @@ def rows():
 ROWS = rows()
 # Run order: each recipe's defaults and nothing first (they answer whether the brief bound holds).
 ORDER = [("wav2letter", "defaults"), ("deepspeech2_ctc", "defaults"), ("wav2letter", "nothing"), ("deepspeech2_ctc", "nothing")]
+ORDER += [("deepspeech2_ctc", "with_voices")]
 ORDER += [("wav2letter", row) for row in ROWS if row not in ("defaults", "nothing")]
 
 
 def result_path(recipe_id, row):
     return RESULTS / f"{recipe_id}-{row}.json"
+
+
+_FLITE = {}
+
+
+def flite_scores(run_dir):
+    """{"cer", "wer"} of the run's model on bench/speech_transfer.py's Flite set, or None without flite."""
+    import shutil
+
+    from bench import speech_transfer
+    from tools import runner
+
+    if shutil.which("flite") is None:
+        return None
+    if "spoken" not in _FLITE:
+        _FLITE["folder"] = tempfile.TemporaryDirectory(prefix="ablation-flite-")
+        _FLITE["spoken"] = speech_transfer.flite_set(_FLITE["folder"].name)
+    _, config, model = runner.load_run(run_dir)
+    cer, wer = speech_transfer.scores(model, config, _FLITE["spoken"])["all"]
+    return {"cer": cer, "wer": wer}
 
 
 def measure(recipe_id, row):
@@ -106,6 +129,7 @@ def measure(recipe_id, row):
         record = json.loads((run_dir / "run.json").read_text())
         metrics = json.loads((run_dir / "metrics.json").read_text())
         history = (run_dir / "history.csv").read_text().splitlines()
+        flite = flite_scores(run_dir)
     result = {
         "recipe": recipe_id,
         "row": row,
@@ -113,6 +137,7 @@ def measure(recipe_id, row):
         "metrics": metrics,
         "wall_seconds": record["wall_seconds"],
         "history": history,
+        "flite": flite,
         "load_before": round(load, 2),
         "load_after": round(os.getloadavg()[0], 2),
     }
@@ -123,7 +148,17 @@ def measure(recipe_id, row):
 
 def table():
     """The markdown table of every kept result, rows in ROWS order, wav2letter first."""
-    header = ["recognizer", "training data", "in-family CER", "in-family WER", "out-of-family CER", "out-of-family WER", "ratio", "brief run"]
+    header = [
+        "recognizer",
+        "training data",
+        "in-family CER",
+        "in-family WER",
+        "out-of-family CER",
+        "out-of-family WER",
+        "ratio",
+        "Flite CER",
+        "brief run",
+    ]
     rows = []
     for recipe_id in ("wav2letter", "deepspeech2_ctc"):
         for row in ROWS:
@@ -141,6 +176,7 @@ def table():
                     f"{m['cer_out_of_family']:.3f}",
                     f"{m['wer_out_of_family']:.3f}",
                     f"{m['cer_out_of_family'] / max(m['cer'], 1e-9):.1f}x",
+                    f"{result['flite']['cer']:.3f}" if result.get("flite") else "not measured",
                     f"{result['wall_seconds']:.0f} s",
                 ]
             )

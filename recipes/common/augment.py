@@ -38,7 +38,7 @@ from recipes.common.config import boolean, choice
 
 # Config switches (spread into the recognizers' DEFAULT_CONFIG through recipes/common/ctc.py).
 AUGMENT_DEFAULTS = {
-    "voices": "all",  # training voices: "classic" (19 variants) or "all" (72 wavegen variants)
+    "voices": "classic",  # training voices: "classic" (19 variants) or "all" (72 wavegen variants: slower to learn)
     "prosody": "plain",  # or "varied": wider rate/pitch ranges, per-word rate/pitch/volume/pauses (slows learning: off)
     "speed_perturb": True,
     "reverb": True,

@@ -25,7 +25,7 @@ transcript to the output frames, and decoded greedily or by beam search
 recurrent steps (20 ms per output frame), which is what made DS2's GRUs affordable.
 
 Deviations from the paper:
-- Data: spoken digit strings synthesized with espeak-ng (72 voice variants x 8 accents of
+- Data: spoken digit strings synthesized with espeak-ng (19 voice variants x 8 accents of
   its own synthesizer for training, with speed, reverberation, channel, noise and babble
   augmentation, VTLP and SpecAugment: recipes/common/augment.py; tested on 9 unseen
   variants and on every variant of its Klatt synthesizer), not thousands of hours of real
