@@ -3,10 +3,11 @@
 Each row is a brief run (`recipe run ID --brief --set ...`) with one of recipes/common/augment.py's
 switches flipped, scored on the in-family test (wavegen voices no config trains on) and on the
 out-of-family test (every voice of espeak-ng's Klatt synthesizer, which no config trains on,
-rendered like the in-family test, without augmentation). "the defaults" is DEFAULT_CONFIG's
-switches; "nothing" turns them all off (19 classic voices, plain prosody, white noise only) but
+rendered like the in-family test, without augmentation). "the defaults" is the recipe's
+DEFAULT_CONFIG switches; "nothing" turns them all off (19 classic voices, plain prosody, white noise only) but
 keeps the per-utterance normalization. wav2letter gets every row; deepspeech2_ctc, slower to
-train, gets "the defaults", "nothing" and the 72 voices. Where Debian's `flite` is installed, each run is also
+train, gets "the defaults" (with the 72 voices: its DEFAULT_CONFIG sets voices=all), "nothing"
+and the 19 classic voices. Where Debian's `flite` is installed, each run is also
 scored on bench/speech_transfer.py's Flite set (another synthesizer, four voices, three of
 them made from real speakers' recordings; column "Flite CER").
 
@@ -57,7 +58,7 @@ RICH = {
     "feature_norm": "utterance",
 }
 LABELS = {
-    "voices": "72 wavegen voices instead of the 19 classic ones",
+    "voices": "the 72 wavegen voices (the 19 classic ones otherwise)",
     "prosody": "varied prosody (wider ranges, per-word rate/pitch/volume, pauses)",
     "speed_perturb": "speed perturbation 0.9/1.0/1.1",
     "reverb": "synthetic room reverberation",
@@ -69,28 +70,29 @@ LABELS = {
 }
 
 
-def rows():
-    """name -> (label, --set overrides): "defaults" is the recipe's DEFAULT_CONFIG switches; each other
-    row flips one switch (without X when the default has it, with X when it does not); "nothing" has
-    every switch plain but the per-utterance normalization."""
-    from recipes.common.augment import AUGMENT_DEFAULTS
+def rows(recipe_id):
+    """name -> (label, --set overrides) for one recognizer: "defaults" is its DEFAULT_CONFIG's switches;
+    each other row flips one switch (without X when the default has it, with X when it does not);
+    "nothing" has every switch plain but the per-utterance normalization."""
+    from tools import runner
 
+    defaults = runner.import_recipe(recipe_id)[0].DEFAULT_CONFIG
     table = {
         "defaults": ("the defaults", {}),
         "nothing": ("nothing (19 classic voices, plain prosody, white noise only)", {**PLAIN, "feature_norm": "utterance"}),
     }
     for key in PLAIN:
-        on = AUGMENT_DEFAULTS[key] == RICH[key]
+        on = defaults[key] == RICH[key]
         flipped = PLAIN[key] if on else RICH[key]
         table[f"{'without' if on else 'with'}_{key}"] = (f"defaults {'without' if on else 'with'} {LABELS[key]}", {key: flipped})
     return table
 
 
-ROWS = rows()
+ROWS = {recipe_id: rows(recipe_id) for recipe_id in ("wav2letter", "deepspeech2_ctc")}
 # Run order: each recipe's defaults and nothing first (they answer whether the brief bound holds).
 ORDER = [("wav2letter", "defaults"), ("deepspeech2_ctc", "defaults"), ("wav2letter", "nothing"), ("deepspeech2_ctc", "nothing")]
-ORDER += [("deepspeech2_ctc", "with_voices")]
-ORDER += [("wav2letter", row) for row in ROWS if row not in ("defaults", "nothing")]
+ORDER += [("deepspeech2_ctc", "without_voices"), ("wav2letter", "with_voices")]
+ORDER += [("wav2letter", row) for row in ROWS["wav2letter"] if row not in ("defaults", "nothing", "with_voices")]
 
 
 def result_path(recipe_id, row):
@@ -119,7 +121,7 @@ def flite_scores(run_dir):
 
 def measure(recipe_id, row):
     """Run the brief run of `row` in a fresh process and keep its metrics, wall time and load."""
-    _, overrides = ROWS[row]
+    _, overrides = ROWS[recipe_id][row]
     sets = [arg for key, value in overrides.items() for arg in ("--set", f"{key}={str(value).lower() if isinstance(value, bool) else value}")]
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix=f"ablation-{recipe_id}-") as scratch:
@@ -161,7 +163,7 @@ def table():
     ]
     rows = []
     for recipe_id in ("wav2letter", "deepspeech2_ctc"):
-        for row in ROWS:
+        for row in ROWS[recipe_id]:
             path = result_path(recipe_id, row)
             if not path.exists():
                 continue
@@ -170,7 +172,7 @@ def table():
             rows.append(
                 [
                     f"`{recipe_id}`",
-                    ROWS[row][0],
+                    ROWS[recipe_id][row][0],
                     f"{m['cer']:.3f}",
                     f"{m['wer']:.3f}",
                     f"{m['cer_out_of_family']:.3f}",
@@ -188,9 +190,10 @@ def main():
     parser.add_argument("--rows", nargs="*", default=(), help="rows to run again (their kept results are replaced)")
     parser.add_argument("--write", action="store_true", help="write the table into the two recipe READMEs")
     args = parser.parse_args()
-    unknown = set(args.rows) - set(ROWS)
+    known = {row for table in ROWS.values() for row in table}
+    unknown = set(args.rows) - known
     if unknown:
-        raise SystemExit(f"unknown rows {sorted(unknown)}: choose from {', '.join(ROWS)}")
+        raise SystemExit(f"unknown rows {sorted(unknown)}: choose from {', '.join(sorted(known))}")
     for recipe_id, row in ORDER:
         if row in args.rows or not result_path(recipe_id, row).exists():
             print(f"{recipe_id} {row} ...", flush=True)

@@ -68,11 +68,10 @@ def checkpoint(recipe_id, commit, folder):
     return runner.load_model(source / "model.keras"), json.loads((source / "config.json").read_text())
 
 
-def scores(recipe_id, commit, spoken, folder):
-    """{voice or "all": (CER, WER)} of one checkpoint on the Flite set (greedy decoding)."""
+def scores(model, config, spoken):
+    """{voice or "all": (CER, WER)} of a recognizer on the Flite set (greedy decoding)."""
     from recipes.common import ctc
 
-    model, config = checkpoint(recipe_id, commit, folder)
     config = {**ctc.DATA_DEFAULTS, **config}
     heard = [text or "" for _, text in ctc.transcribe(model, config, [path for path, _, _ in spoken], beam_width=1)]
     out = {}
@@ -95,7 +94,7 @@ def main():
         checkpoints = ([(args.before, f"shipped at {args.before[:7]}, before augmentation")] if args.before else []) + [(None, "shipped now")]
         for recipe_id in RECOGNIZERS:
             for commit, label in checkpoints:
-                result = scores(recipe_id, commit, spoken, folder)
+                result = scores(*checkpoint(recipe_id, commit, folder), spoken)
                 rows.append([f"`{recipe_id}`", label, *(f"{result[v][0]:.3f}" for v in VOICES), f"{result['all'][0]:.3f}", f"{result['all'][1]:.3f}"])
                 print(rows[-1], flush=True)
     header = ["recognizer", "checkpoint", *(f"CER {v}" for v in VOICES), "CER all", "WER all"]
