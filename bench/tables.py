@@ -25,13 +25,28 @@ def markdown_table(header, rows):
     return "\n".join(lines)
 
 
+def readme_path(recipe_id=None):
+    """recipes/<recipe_id>/README.md, or the repository's README.md for None."""
+    return ROOT / "README.md" if recipe_id is None else ROOT / "recipes" / recipe_id / "README.md"
+
+
+def read_block(recipe_id, name):
+    """The markdown of README block `name` as written (without its 'Made by' line), or None."""
+    match = re.search(
+        rf"<!-- table:{re.escape(name)}:start -->\n(.*?)\n\nMade by `[^`]*`\.\n<!-- table:{re.escape(name)}:end -->",
+        readme_path(recipe_id).read_text(),
+        re.S,
+    )
+    return match and match.group(1)
+
+
 def write_block(recipe_id, name, markdown, command=None):
-    """Replace the README block `name` of recipes/<recipe_id>/README.md with `markdown`.
+    """Replace the README block `name` of recipes/<recipe_id>/README.md (README.md for None) with `markdown`.
 
     The block is followed by a line naming the command that regenerates it (default: this script).
     Raises SystemExit when the README has no such block, so a typo is not silently ignored.
     """
-    path = ROOT / "recipes" / recipe_id / "README.md"
+    path = readme_path(recipe_id)
     text = path.read_text()
     command = command or "python " + " ".join([Path(sys.argv[0]).resolve().relative_to(ROOT).as_posix(), *sys.argv[1:]])
     start, end = f"<!-- table:{name}:start -->", f"<!-- table:{name}:end -->"

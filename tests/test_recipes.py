@@ -1,31 +1,12 @@
 """Driven by the catalog: every recipe builds, trains a step, saves and loads; every brief run
 reaches its catalog expectation."""
 
-import keras
 import numpy as np
 import pytest
 from conftest import RECIPE_IDS
 
-from tools import runner
+from tools import runner, smoke
 from tools.catalog import get_entry, load_catalog
-
-
-def brief_setup(recipe_id):
-    """The brief run's checked config, its data and model (the runner's own path), and the demo module."""
-    plan = runner.resolve(recipe_id, brief=True)
-    data, model = runner.build(plan)
-    return plan.config, data, model, plan.demo_module
-
-
-def first_batch(split, size):
-    """A few real examples from a split given as (x, y) arrays or as a PyDataset."""
-    if isinstance(split, (tuple, list)):
-        x, y = split
-        take = lambda a: (
-            [v[:size] for v in a] if isinstance(a, (list, tuple)) else ({k: v[:size] for k, v in a.items()} if isinstance(a, dict) else a[:size])
-        )
-        return take(x), take(y)
-    return split[0][:2]
 
 
 def named_inputs(model, x):
@@ -56,29 +37,16 @@ def carries_previous_targets(x, y):
 
 @pytest.mark.parametrize("recipe_id", RECIPE_IDS)
 def test_smoke(recipe_id, tmp_path):
-    """Build, forward pass on real data, one training step, .keras round trip with equal predictions; and
+    """Build, forward pass on real data, one training step, .keras round trip with equal predictions
+    (tools/smoke.py, which tests/test_backends.py runs on the other backends); and
     TEACHER_FORCED_INPUTS (what `recipe diagram` draws as y(t-1) -> h(t)) names exactly the inputs that
     carry the shifted targets in the recipe's own training data."""
-    config, data, model, demo_module = brief_setup(recipe_id)
+    _, data, model = smoke.check(recipe_id, tmp_path)
     assert "train" in data and "validation" in data
-    x, y = first_batch(data["train"], 500)
+    x, y = smoke.first_batch(data["train"], 500)
     shifted = {name for name, value in named_inputs(model, x).items() if carries_previous_targets(value, y)}
     declared = set(getattr(runner.import_recipe(recipe_id)[0], "TEACHER_FORCED_INPUTS", ()))
     assert shifted == declared, f"inputs carrying the previous targets: {sorted(shifted)}; TEACHER_FORCED_INPUTS: {sorted(declared)}"
-    metric = get_entry(load_catalog(), recipe_id)["brief"]["metric"]
-    assert runner.reports(runner.metric_names(model, demo_module), metric), f"the brief metric {metric} is not declared"
-    x, y = first_batch(data["train"], 8)
-    before = model.predict_on_batch(x)
-    for output in keras.tree.flatten(before):
-        assert np.all(np.isfinite(output))
-    logs = model.train_on_batch(x, y, return_dict=True)
-    assert np.isfinite(logs["loss"])
-    assert all(runner.reports(runner.metric_names(model, demo_module), name) for name in logs), logs
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    for a, b in zip(keras.tree.flatten(model.predict_on_batch(x)), keras.tree.flatten(loaded.predict_on_batch(x))):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.brief

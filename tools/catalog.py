@@ -301,6 +301,13 @@ DATA = {"source": _anything, "licence": _anything}
 BRIEF = {"overrides": _overrides, "metric": TEXT, "expect": BOUND, "budget_seconds": SECONDS}
 # Optional: the metrics.json key of a baseline the recipe's evaluate measures on the same split, and its name.
 BASELINE = {"metric": TEXT, "label": TEXT}
+# The Keras backends a recipe may run on. Optional `backends:` lists only those it cannot run on, each
+# with the reason in one sentence (`recipe run --backend` refuses them with it); the aim is that none needs it.
+BACKENDS = ("tensorflow", "jax", "torch")
+UNSUPPORTED_BACKENDS = rule(
+    lambda v: isinstance(v, dict) and v and set(v) <= set(BACKENDS) and all(isinstance(r, str) and r.rstrip().endswith(".") for r in v.values()),
+    "expected the backends it cannot run on (" + ", ".join(BACKENDS) + "), each with its reason in one sentence, got {value!r}.",
+)
 ENTRY = {
     "title": TEXT,
     "summary": all_of(TEXT, SENTENCE),
@@ -312,8 +319,9 @@ ENTRY = {
     "data": fields(DATA),
     "brief": fields(BRIEF, field_where="{at}, brief.{key}"),
     "baseline": fields(BASELINE, field_where="{at}, baseline.{key}"),
+    "backends": UNSUPPORTED_BACKENDS,
 }
-OPTIONAL_FIELDS = ("baseline",)
+OPTIONAL_FIELDS = ("baseline", "backends")
 FIELDS, PAPER_FIELDS, DATA_FIELDS, BRIEF_FIELDS = tuple(ENTRY), tuple(PAPER), tuple(DATA), tuple(BRIEF)
 _check_entry = fields(ENTRY, optional=OPTIONAL_FIELDS)
 
@@ -621,6 +629,14 @@ def valid_entries(catalog, recipes_dir=RECIPES_DIR):
         else:
             valid[recipe_id] = entry
     return valid, invalid
+
+
+def check_backend(recipe_id, entry, backend):
+    """Raise UsageError, with the catalog's reason and the backends that work, when the recipe cannot run on `backend`."""
+    reason = entry.get("backends", {}).get(backend)
+    if reason:
+        others = [name for name in BACKENDS if name not in entry["backends"]]
+        raise UsageError(f"{recipe_id} does not run on the {backend} backend: {reason} Use --backend {' or '.join(others)}.")
 
 
 def brief_check(entry):

@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   recipe list --property teacher_forcing
   recipe show memory_task              config, papers, expected result
   recipe run memory_task --brief       the checked few-minute run
+  recipe run memory_task --brief --backend jax   the same run on JAX (or torch)
   recipe run char_rnn --set units=128 --epochs 3
   recipe plot char_rnn --format png    computation graph for a blog post
   recipe diagram memory_task --view unrolled      the book's figure, unrolled over time
@@ -91,6 +92,44 @@ def cmd_show(args):
     return 0
 
 
+# The module each Keras backend needs, and how to install it when it is missing.
+BACKEND_MODULES = {
+    "tensorflow": ("tensorflow", "pip install -r requirements.txt"),
+    "jax": ("jax", "pip install -r requirements.txt"),
+    "torch": ("torch", "pip install torch --index-url https://download.pytorch.org/whl/cpu (the CPU build; see the README's Backends section)"),
+}
+
+
+def use_backend(args):
+    """Point Keras at `--backend` (or, with --resume, at the run's own backend) before Keras is first imported.
+
+    Refuses, with the fix, a backend that is not installed or that the recipe's catalog entry rules out.
+    """
+    import importlib.util
+
+    backend = getattr(args, "backend", None)
+    if getattr(args, "resume", None) and not backend:
+        try:
+            backend = json.loads((Path(args.resume) / "run.json").read_text()).get("backend")
+        except (OSError, ValueError, AttributeError):
+            return  # the runner says what is wrong with the run directory
+    if not backend:
+        return
+    module, install = BACKEND_MODULES[backend]
+    if importlib.util.find_spec(module) is None:
+        raise errors.UsageError(f"The {backend} backend needs {module}, which is not installed. Install it: {install}.")
+    if getattr(args, "id", None):
+        from tools.catalog import check_backend
+
+        check_backend(args.id, get_entry(load_catalog(), args.id), backend)
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
+        loaded = sys.modules["keras"].backend.backend()
+        raise errors.UsageError(
+            f"Keras is already loaded with the {loaded} backend in this process; run 'recipe run ... --backend {backend}' as its own command."
+        )
+    os.environ["KERAS_BACKEND"] = backend
+
+
 def cmd_run(args):
     from tools import runner
 
@@ -105,6 +144,7 @@ def cmd_run(args):
                 ("--seed", args.seed),
                 ("--out", args.out),
                 ("--record", args.record),
+                ("--backend", args.backend),
             )
             if value
         ]
@@ -115,7 +155,7 @@ def cmd_run(args):
         raise errors.UsageError("recipe run needs a recipe id (or --resume RUN_DIR). Run 'recipe list' to see all recipes.")
     else:
         result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out, recorded=args.record)
-    print(f"status: {result.status}   wall time: {result.seconds:.1f} s")
+    print(f"status: {result.status}   wall time: {result.seconds:.1f} s   backend: {runner.active_backend()}")
     print(f"run directory: {result.run_dir}")
     for path in result.files:
         print(f"  {path}")
@@ -360,6 +400,7 @@ def build_parser():
     p.add_argument("--check", action="store_true", help="exit 1 when the catalog expectation is missed")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or killed run from its last completed epoch")
     p.add_argument("--record", action="append", default=[], metavar="WHAT", help="keep more during training: weights (per-gate quantiles per epoch)")
+    p.add_argument("--backend", choices=BACKEND_MODULES, help="Keras backend (default: KERAS_BACKEND, else tensorflow); recorded in run.json")
     p.set_defaults(func=cmd_run)
 
     p = verbs.add_parser("plot", help="computation graph (works before any training)")
@@ -471,6 +512,7 @@ def main(argv=None):
         for flag in ("out", "resume"):
             if getattr(args, flag, None) == "":
                 raise errors.UsageError(f"--{flag} is empty. Give a path, e.g. --{flag} runs/my_run.")
+        use_backend(args)
         return args.func(args)
     except (errors.UsageError, ConfigError, CatalogError) as error:
         print(f"recipe: error: {error}", file=sys.stderr)

@@ -58,7 +58,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tools import errors
-from tools.catalog import RECIPES_DIR, get_entry, load_catalog, read_default_config, same_type
+from tools.catalog import RECIPES_DIR, check_backend, get_entry, load_catalog, read_default_config, same_type
 from tools.config import resolve_config
 
 RUN_FILE = "run.json"
@@ -149,6 +149,7 @@ def resolve(recipe_id, brief=False, sets=(), epochs=None, seed=None, config=None
         changes = []
     modules = import_recipe(recipe_id)
     check_config(recipe_id, config, modules[0])
+    check_backend(recipe_id, entry, active_backend())
     return Plan(recipe_id, entry, config, changes, *modules)
 
 
@@ -196,12 +197,19 @@ def reports(names, metric):
     return any(fnmatch.fnmatchcase(metric, name) for name in names)
 
 
+def active_backend():
+    """The Keras backend of this process (KERAS_BACKEND, or `recipe run --backend`): tensorflow, jax or torch."""
+    import keras
+
+    return keras.backend.backend()
+
+
 def provenance():
     """Backend, library versions and machine, for run.json."""
     import keras
     import numpy
 
-    backend = keras.backend.backend()
+    backend = active_backend()
     engine = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
     versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": numpy.__version__}
     if engine:
@@ -307,6 +315,7 @@ def RunMonitor(run_dir, initial_epoch=0, best=math.inf):  # noqa: N802 (a class,
     Attributes of the callback:
         epochs_done: epochs completed (counting those of a resumed run).
         diverged_at: 'epoch E, batch B' where the loss stopped being finite, or None.
+        steps: training batches run by this call of fit.
         interrupted: training was stopped by Ctrl-C or SIGTERM.
         best: the best validation loss so far (its epoch is in model.keras).
     """
@@ -323,6 +332,7 @@ def _monitor_class():
             self.run_dir = run_dir
             self.epochs_done = initial_epoch
             self.diverged_at = None
+            self.steps = 0  # training batches run by this process (for steps/s in run.json)
             self.interrupted = False
             self.stop_requested = False  # set by SIGTERM (see `interruptible`)
             self.best = best
@@ -330,6 +340,7 @@ def _monitor_class():
         def on_train_batch_end(self, batch, logs=None):
             if self.stop_requested:
                 raise KeyboardInterrupt
+            self.steps += 1
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.diverged_at = f"epoch {self.epochs_done + 1}, batch {batch + 1}"
@@ -540,7 +551,11 @@ def execute(plan, run_dir, record, verbose, log, resuming=False):
         status = "interrupted" if monitor.interrupted else "complete"
         if monitor.interrupted:
             log("interrupted: keeping what was trained so far (Ctrl-C again to abort)")
-        record.update(train_seconds=round(record.get("train_seconds", 0) + train_seconds, 2), epochs_run=monitor.epochs_done)
+        record.update(
+            train_seconds=round(record.get("train_seconds", 0) + train_seconds, 2),
+            train_steps=record.get("train_steps", 0) + monitor.steps,
+            epochs_run=monitor.epochs_done,
+        )
         if monitor.diverged_at:
             record.update(status="diverged", diverged_at=monitor.diverged_at, wall_seconds=round(time.perf_counter() - started, 2))
             write_json(run_dir / RUN_FILE, record)
