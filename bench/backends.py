@@ -42,7 +42,18 @@ def brief_run(recipe_id, backend, cap_seconds):
     """One brief run in its own process; its run.json with the load average around it, and whether it was stopped."""
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as out:
-        command = [str(Path(sys.executable).parent / "recipe"), "run", recipe_id, "--brief", "--backend", backend, "--out", f"{out}/run"]
+        command = [
+            sys.executable,
+            "-m",
+            "tools.cli",
+            "run",
+            recipe_id,
+            "--brief",
+            "--backend",
+            backend,
+            "--out",
+            f"{out}/run",
+        ]  # this checkout's code
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
