@@ -15,7 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing requirements into $(VENV) (first time: about a minute)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "is ignored" || true
-	@$(BIN)/python -c "import keras, pydot, yaml, matplotlib" 2>/dev/null && touch $(STAMP)
+	@$(BIN)/python -c "import keras, jax, pydot, yaml, matplotlib" 2>/dev/null && touch $(STAMP)
 
 demo: $(STAMP)
 	@rm -rf $(DEMO)
@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/sampling.py
 	$(BIN)/python bench/speech_synthesis.py
 	$(BIN)/python bench/inspect_figures.py
+	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/backends.py
 
 readme: $(STAMP)
 	$(BIN)/python -m tools.readme --write
