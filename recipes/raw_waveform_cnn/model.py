@@ -44,7 +44,7 @@ Deviations from the sources:
   batch normalization and global average pooling over the whole clip (Dai et al.'s M5),
   which trains in a few epochs.
 - Each clip is normalized to zero mean and unit variance inside the model (a
-  parameter-free LayerNormalization over time), so the gain of a recording does not matter.
+  parameter-free normalization over time), so the gain of a recording does not matter.
 - Smaller and cheaper than M5: 64 first-layer filters (M5: 128) with a stride of 1 ms (M5:
   0.5 ms, 4 samples at 8 kHz), a fixed 8 ms max-pool after them (M5: 4 samples), and 3
   blocks of 64-128-256 channels (the brief run halves them).
@@ -53,8 +53,10 @@ Deviations from the sources:
 import math
 
 import keras
+from keras import ops
 
 from recipes.common import speech
+from recipes.common.cells import SERIALIZATION_PACKAGE
 from recipes.common.config import COMMON_RULES, at_most, choice, config_error, fraction, integer, number, ordered, positive
 from recipes.raw_waveform_cnn.data import WORDS, clip_length
 
@@ -196,8 +198,29 @@ def log_mel_front_end(waveform, config):
     frames = keras.layers.Permute((2, 1), name="frames_first")(mel)  # (batch, frames, mels)
     # Per clip and band, zero mean and unit variance over time (cepstral mean and variance
     # normalization, as speech.log_mel does), then BatchNorm like the raw front end's.
-    frames = keras.layers.LayerNormalization(axis=1, center=False, scale=False, name="log_mel_cmvn")(frames)
+    frames = TimeNormalization(name="log_mel_cmvn")(frames)
     return keras.layers.BatchNormalization(name="log_mel_norm")(frames)
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class TimeNormalization(keras.layers.Layer):
+    """Zero mean and unit variance over time (axis 1), per example and channel; no weights.
+
+    The computation of LayerNormalization(axis=1, center=False, scale=False), written with
+    keras.ops: Keras' torch backend hands a single axis to torch's layer_norm, which
+    normalizes the last axes instead and fails on (batch, time, channels) (Keras 3.15).
+    """
+
+    def __init__(self, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, x):
+        mean, variance = ops.moments(x, axes=[1], keepdims=True)
+        return (x - mean) * ops.rsqrt(variance + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 def build_model(config):
@@ -214,7 +237,7 @@ def build_model(config):
     waveform = keras.Input(shape=(clip_length(config), 1), name="waveform")
     # Parameter-free: zero mean, unit variance over each clip's samples. The small epsilon
     # (Keras' default 1e-3 is comparable to a quiet clip's variance) keeps it gain-invariant.
-    normalized = keras.layers.LayerNormalization(axis=1, epsilon=1e-7, center=False, scale=False, name="clip_normalization")(waveform)
+    normalized = TimeNormalization(epsilon=1e-7, name="clip_normalization")(waveform)
     if config["front_end"] == "raw":
         x = raw_front_end(normalized, config)
     else:

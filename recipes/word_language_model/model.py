@@ -170,6 +170,13 @@ class CarriedLSTM(keras.layers.LSTM):
             self.add_weight(shape=(batch_size, self.units), initializer="zeros", trainable=False, name=f"carried_{name}") for name in ("h", "c")
         ]
 
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if initial_state is None:
+            # A copy of the carried state: the layer assigns the new state to these variables in
+            # place after the step, and PyTorch's autograd still needs the old values for the gradient.
+            initial_state = [ops.copy(state) for state in self.states]
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class TiedLogits(keras.layers.Layer):
