@@ -86,18 +86,20 @@ def measure(ids, backends, cap):
     RESULTS.mkdir(parents=True, exist_ok=True)
     for recipe_id in ids or catalog:
         path = RESULTS / f"{recipe_id}.json"
-        saved = json.loads(path.read_text()) if path.exists() else {}
         for backend in backends:
-            saved[backend] = brief_run(recipe_id, backend, cap * catalog[recipe_id]["brief"]["budget_seconds"])
+            run = brief_run(recipe_id, backend, cap * catalog[recipe_id]["brief"]["budget_seconds"])
+            saved = {**(json.loads(path.read_text()) if path.exists() else {}), backend: run}  # read again: another run may have added a backend
             path.write_text(json.dumps(saved, indent=2) + "\n")
             print(f"{recipe_id:<22} {backend:<10} {cell(saved[backend], catalog[recipe_id]['brief']['metric'])}", flush=True)
 
 
 def cell(run, metric):
     """'27 s · 105 steps/s · 0.997' (the metric, or why there is none)."""
-    if not run or run.get("status") == "failed" and not run.get("train_steps"):
-        return "failed" + (f": {run['error'][0][:80]}" if run and run.get("error") else "")
-    rate = run["train_steps"] / run["train_seconds"] if run.get("train_seconds") else 0
+    if not run:
+        return "not measured"
+    if run.get("status") == "failed" and not run.get("train_steps"):
+        return "failed" + (f": {run['error'][0][:80]}" if run.get("error") else "")
+    rate = _rate(run) if run.get("train_seconds") else 0
     if run.get("stopped_after"):
         return f"stopped at {run['stopped_after']} s · {rate:.0f} steps/s · —"
     value = (run.get("metrics") or {}).get(metric)
@@ -106,12 +108,15 @@ def cell(run, metric):
 
 
 def markdown(catalog=None):
-    """The README table from bench/results/backends: a row per recipe, a cell per backend, and the speed-ups."""
+    """The README table from bench/results/backends: a row per recipe, a cell per backend, then the
+    geometric means, against TensorFlow, of the wall time and the steps/s of the recipes measured on both."""
     catalog = catalog or load_catalog()
-    rows, ratios = [], {backend: [] for backend in BACKENDS}
+    rows, ratios = [], {backend: {"wall": [], "rate": []} for backend in BACKENDS}
     for recipe_id, entry in catalog.items():
         path = RESULTS / f"{recipe_id}.json"
         runs = json.loads(path.read_text()) if path.exists() else {}
+        if not runs:
+            continue
         brief = entry["brief"]
         ((kind, bound),) = brief["expect"].items()
         rows.append(
@@ -121,10 +126,17 @@ def markdown(catalog=None):
         for backend in BACKENDS:
             run = runs.get(backend)
             if reference and run and reference.get("train_steps") and run.get("train_steps"):
-                ratios[backend].append((run["train_steps"] / run["train_seconds"]) / (reference["train_steps"] / reference["train_seconds"]))
-    speedups = [f"{_geometric_mean(ratios[b]):.2f}× ({len(ratios[b])} recipes)" if ratios[b] else "—" for b in BACKENDS]
-    rows.append(["**steps/s against TensorFlow**", "geometric mean", *speedups])
+                ratios[backend]["rate"].append(_rate(run) / _rate(reference))
+                if not run.get("stopped_after") and not reference.get("stopped_after"):
+                    ratios[backend]["wall"].append(run["wall_seconds"] / reference["wall_seconds"])
+    for label, key in (("wall time", "wall"), ("steps/s", "rate")):
+        means = [f"{_geometric_mean(ratios[b][key]):.2f}× ({len(ratios[b][key])} recipes)" if ratios[b][key] else "—" for b in BACKENDS]
+        rows.append([f"**{label}, against TensorFlow**", "geometric mean", *means])
     return markdown_table(["recipe", "brief check", *BACKENDS], rows)
+
+
+def _rate(run):
+    return run["train_steps"] / run["train_seconds"]
 
 
 def _geometric_mean(values):
