@@ -140,6 +140,9 @@ def serve():
                 answer = {"id": recipe_id, "ok": False, "error": f"{type(error).__name__}: {error}\n{traceback.format_exc()[-3000:]}"}
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
+        import keras  # loaded by the first check
+
+        keras.backend.clear_session()  # free the last recipe's graphs and compiled functions
 
 
 if __name__ == "__main__":
