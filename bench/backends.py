@@ -107,7 +107,7 @@ def cell(run, metric):
     return f"{run['wall_seconds']:.0f} s · {rate:.0f} steps/s · {shown}"
 
 
-def markdown(catalog=None):
+def table(catalog=None):
     """The README table from bench/results/backends: a row per recipe, a cell per backend, then the
     geometric means, against TensorFlow, of the wall time and the steps/s of the recipes measured on both."""
     catalog = catalog or load_catalog()
@@ -154,8 +154,8 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="with --table: write it into README.md")
     args = parser.parse_args(argv)
     if args.table:
-        table = markdown()
-        print(write_block(None, "backends", table, "python bench/backends.py --table --write") if args.write else table)
+        table_text = table()
+        print(write_block(None, "backends", table_text, "python bench/backends.py --table --write") if args.write else table_text)
         return
     backends = [b for b in args.backends.split(",") if b]
     unknown = [b for b in backends if b not in BACKENDS]
