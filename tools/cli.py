@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools import errors
+from tools import distribute, errors
 from tools.catalog import FAMILIES, PROPERTIES, CatalogError, get_entry, load_catalog, matches, read_catalog, valid_entries, validate_catalog
 
 EXAMPLES = """examples:
@@ -22,6 +22,8 @@ EXAMPLES = """examples:
   recipe show memory_task              config, papers, expected result
   recipe run memory_task --brief       the checked few-minute run
   recipe run memory_task --brief --backend jax   the same run on JAX (or torch)
+  recipe run memory_task --brief --backend jax --distribute data_parallel --devices 2
+                                       each batch split over 2 devices (here: the CPU split in two)
   recipe run char_rnn --set units=128 --epochs 3
   recipe plot char_rnn --format png    computation graph for a blog post
   recipe diagram memory_task --view unrolled      the book's figure, unrolled over time
@@ -130,6 +132,33 @@ def use_backend(args):
     os.environ["KERAS_BACKEND"] = backend
 
 
+def check_distribution(args):
+    """Refuse a `recipe run --distribute/--devices` request that cannot work, before the backend is chosen or anything imported."""
+    if getattr(args, "verb", None) != "run" or args.resume:
+        return
+    distribute.check_request(args.backend or distribute.intended_backend(), args.distribute, args.devices)
+    if args.distribute and args.devices and args.id:
+        from tools.config import resolve_config
+
+        config, _ = resolve_config(args.id, get_entry(load_catalog(), args.id), brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed)
+        distribute.check_batch(config["batch_size"], args.devices)
+
+
+def use_distribution(args):
+    """Set up the devices of `--distribute` (or, with --resume, the run's own) as args.distribution, right after
+    `use_backend` and before Keras is imported: virtual CPU devices cannot be made once a backend has started."""
+    if getattr(args, "verb", None) != "run":
+        return
+    args.distribution = None
+    if args.resume:
+        if args.distribute or args.devices is not None:
+            return  # cmd_run says to drop them
+        kind, devices = distribute.recorded(args.resume)
+    else:
+        kind, devices = args.distribute, args.devices
+    args.distribution = distribute.prepare(distribute.intended_backend(), kind, devices)
+
+
 def cmd_run(args):
     from tools import runner
 
@@ -145,17 +174,29 @@ def cmd_run(args):
                 ("--out", args.out),
                 ("--record", args.record),
                 ("--backend", args.backend),
+                ("--distribute", args.distribute),
+                ("--devices", args.devices is not None),
             )
             if value
         ]
         if given:
             raise errors.UsageError(f"--resume continues a run with its own config and directory; drop {', '.join(given)}.")
-        result = runner.resume(args.resume)
+        result = runner.resume(args.resume, distribution=args.distribution)
     elif not args.id:
         raise errors.UsageError("recipe run needs a recipe id (or --resume RUN_DIR). Run 'recipe list' to see all recipes.")
     else:
-        result = runner.run(args.id, brief=args.brief, sets=args.set, epochs=args.epochs, seed=args.seed, out=args.out, recorded=args.record)
-    print(f"status: {result.status}   wall time: {result.seconds:.1f} s   backend: {runner.active_backend()}")
+        result = runner.run(
+            args.id,
+            brief=args.brief,
+            sets=args.set,
+            epochs=args.epochs,
+            seed=args.seed,
+            out=args.out,
+            recorded=args.record,
+            distribution=args.distribution,
+        )
+    spread = f"   {args.distribution.kind} over {args.distribution.replicas} devices" if args.distribution else ""
+    print(f"status: {result.status}   wall time: {result.seconds:.1f} s   backend: {runner.active_backend()}{spread}")
     print(f"run directory: {result.run_dir}")
     for path in result.files:
         print(f"  {path}")
@@ -401,6 +442,15 @@ def build_parser():
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted or killed run from its last completed epoch")
     p.add_argument("--record", action="append", default=[], metavar="WHAT", help="keep more during training: weights (per-gate quantiles per epoch)")
     p.add_argument("--backend", choices=BACKEND_MODULES, help="Keras backend (default: KERAS_BACKEND, else tensorflow); recorded in run.json")
+    p.add_argument(
+        "--distribute", choices=distribute.KINDS, help="split each batch over several devices with Keras' own machinery (jax and tensorflow backends)"
+    )
+    p.add_argument(
+        "--devices",
+        type=int,
+        metavar="N",
+        help="with --distribute: the first N GPUs (default: all); without accelerators, N virtual CPU devices (required)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = verbs.add_parser("plot", help="computation graph (works before any training)")
@@ -512,7 +562,9 @@ def main(argv=None):
         for flag in ("out", "resume"):
             if getattr(args, flag, None) == "":
                 raise errors.UsageError(f"--{flag} is empty. Give a path, e.g. --{flag} runs/my_run.")
+        check_distribution(args)
         use_backend(args)
+        use_distribution(args)
         return args.func(args)
     except (errors.UsageError, ConfigError, CatalogError) as error:
         print(f"recipe: error: {error}", file=sys.stderr)

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tools import errors
+from tools import distribute, errors
 from tools.catalog import RECIPES_DIR, check_backend, get_entry, load_catalog, read_default_config, same_type
 from tools.config import resolve_config
 
@@ -470,16 +470,26 @@ def train(plan, model, data, run_dir, verbose=None, initial_epoch=0, best=math.i
 def evaluate(plan, model, data, run_dir, figures=True):
     """(split name, metrics, demo files) of the trained model on the test split (else validation);
     figures=False skips the demo's files (metrics only)."""
+    split_name, metrics = keras_evaluate(plan, model, data)
+    return split_name, metrics, demo_evaluate(plan, model, data, run_dir, metrics, figures)
+
+
+def keras_evaluate(plan, model, data):
+    """(split name, Keras' metrics) of the trained model on the test split (else validation)."""
     split_name, split = evaluation_split(data)
     metrics = model.evaluate(**fit_arguments(split, plan.config), verbose=0, return_dict=True)
-    metrics = {key: float(value) for key, value in metrics.items()}
+    return split_name, {key: float(value) for key, value in metrics.items()}
+
+
+def demo_evaluate(plan, model, data, run_dir, metrics, figures=True):
+    """Add the demo's task metrics to `metrics`; returns the demo's files (none with figures=False)."""
     files = []
     demo = plan.demo_module
     if demo is not None and hasattr(demo, "evaluate"):
         metrics.update({key: float(value) for key, value in demo.evaluate(model, data, plan.config).items()})
     if figures and demo is not None and hasattr(demo, "demo"):
         files.extend(str(path) for path in demo.demo(model, data, plan.config, run_dir) or ())
-    return split_name, metrics, files
+    return files
 
 
 def plot_history(history_csv, path, title):
@@ -533,43 +543,51 @@ def build(plan, log=print):
     return data, model
 
 
-def execute(plan, run_dir, record, verbose, log, resuming=False):
-    """Train, evaluate and report one planned run into a locked run directory; returns a RunResult."""
+def execute(plan, run_dir, record, verbose, log, resuming=False, distribution=None):
+    """Train, evaluate and report one planned run into a locked run directory; returns a RunResult.
+
+    With a `distribution` (tools/distribute.py), build, fit and Keras' evaluation run over its devices;
+    the demo's own predictions (often a handful of examples) run after, as without it.
+    """
     started = time.perf_counter()
     config = plan.config
     initial_epoch, best = 0, math.inf
     try:
-        data, model = build(plan, log)
-        if resuming:
-            initial_epoch, best = restore_backup(model, run_dir)
-            trim_history(run_dir / HISTORY_FILE, initial_epoch)
-            log(f"resuming {plan.recipe_id} after epoch {initial_epoch} of {config['epochs']}")
-            record.update(status="running", resumed_after_epoch=initial_epoch)
-            write_json(run_dir / RUN_FILE, record)
+        with distribute.scope(distribution):
+            data, model = build(plan, log)
+            distribute.check_splits(distribution, data, config["batch_size"])
+            if resuming:
+                initial_epoch, best = restore_backup(model, run_dir)
+                trim_history(run_dir / HISTORY_FILE, initial_epoch)
+                log(f"resuming {plan.recipe_id} after epoch {initial_epoch} of {config['epochs']}")
+                record.update(status="running", resumed_after_epoch=initial_epoch)
+                write_json(run_dir / RUN_FILE, record)
 
-        monitor, train_seconds = train(plan, model, data, run_dir, verbose, initial_epoch, best, record.get("recorded", ()))
-        status = "interrupted" if monitor.interrupted else "complete"
-        if monitor.interrupted:
-            log("interrupted: keeping what was trained so far (Ctrl-C again to abort)")
-        record.update(
-            train_seconds=round(record.get("train_seconds", 0) + train_seconds, 2),
-            train_steps=record.get("train_steps", 0) + monitor.steps,
-            epochs_run=monitor.epochs_done,
-        )
-        if monitor.diverged_at:
-            record.update(status="diverged", diverged_at=monitor.diverged_at, wall_seconds=round(time.perf_counter() - started, 2))
-            write_json(run_dir / RUN_FILE, record)
-            raise errors.RunFailed(
-                f"Training diverged: the loss became NaN at {monitor.diverged_at}. "
-                f"Try a lower learning rate (--set learning_rate={config['learning_rate'] / 10:g})."
+            monitor, train_seconds = train(plan, model, data, run_dir, verbose, initial_epoch, best, record.get("recorded", ()))
+            status = "interrupted" if monitor.interrupted else "complete"
+            if monitor.interrupted:
+                log("interrupted: keeping what was trained so far (Ctrl-C again to abort)")
+            record.update(
+                train_seconds=round(record.get("train_seconds", 0) + train_seconds, 2),
+                train_steps=record.get("train_steps", 0) + monitor.steps,
+                epochs_run=monitor.epochs_done,
             )
-        checkpoint = run_dir / MODEL_FILE
-        if checkpoint.exists():
-            model.load_weights(checkpoint)  # the best epoch by validation loss
-        replace_atomically(checkpoint, model.save)
+            if monitor.diverged_at:
+                record.update(status="diverged", diverged_at=monitor.diverged_at, wall_seconds=round(time.perf_counter() - started, 2))
+                write_json(run_dir / RUN_FILE, record)
+                raise errors.RunFailed(
+                    f"Training diverged: the loss became NaN at {monitor.diverged_at}. "
+                    f"Try a lower learning rate (--set learning_rate={config['learning_rate'] / 10:g})."
+                )
+            checkpoint = run_dir / MODEL_FILE
+            if checkpoint.exists():
+                model.load_weights(checkpoint)  # the best epoch by validation loss
+            replace_atomically(checkpoint, model.save)
+            with recipe_log(log):
+                split_name, metrics = keras_evaluate(plan, model, data)
 
         with recipe_log(log):
-            split_name, metrics, files = evaluate(plan, model, data, run_dir)
+            files = demo_evaluate(plan, model, data, run_dir, metrics)
         seconds = time.perf_counter() - started
         record.update(status=status, wall_seconds=round(record.get("wall_seconds", 0) + seconds, 2))
         line, met, files = report(plan, run_dir, record, split_name, metrics, files)
@@ -610,7 +628,7 @@ def remove_backup(run_dir):
 RECORDABLE = ("weights",)
 
 
-def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbose=None, log=print, recorded=()):
+def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbose=None, log=print, recorded=(), distribution=None):
     """Train, evaluate and demo one recipe, writing a run directory.
 
     Args:
@@ -622,6 +640,8 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
         verbose: Keras fit verbosity (default: progress bar on a terminal, one line per epoch otherwise).
         log: where progress lines go.
         recorded: what to keep during training besides the history (RECORDABLE: "weights").
+        distribution: a tools.distribute.Setup, made by `distribute.prepare` before Keras was imported
+            (`recipe run --distribute`): build, fit and evaluate run over its devices.
 
     Returns:
         A RunResult.
@@ -634,11 +654,15 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
     if unknown:
         raise errors.UsageError(f"--record takes {', '.join(RECORDABLE)}, got '{unknown[0]}'. Use e.g. --record weights.")
     plan = resolve(recipe_id, brief=brief, sets=sets, epochs=epochs, seed=seed)
+    if distribution is not None:
+        distribute.check_batch(plan.config["batch_size"], distribution.replicas)
     run_dir, lock = new_run_dir(recipe_id, out)
     try:
         for key, old, new, source in plan.changes:
             log(f"config {key} = {new!r} (default {old!r}; from {source})")
         log(f"run directory: {run_dir}")
+        if distribution is not None:
+            log(distribute.summary(distribution, plan.config["batch_size"]))
         write_json(run_dir / CONFIG_FILE, plan.config)
         record = {
             "recipe": recipe_id,
@@ -651,17 +675,22 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             **provenance(),
         }
+        if distribution is not None:
+            record["distribution"] = distribute.describe(distribution, plan.config["batch_size"])
         write_json(run_dir / RUN_FILE, record)
-        return execute(plan, run_dir, record, verbose, log)
+        return execute(plan, run_dir, record, verbose, log, distribution=distribution)
     finally:
         lock.release()
 
 
-def resume(run_dir, verbose=None, log=print):
+def resume(run_dir, verbose=None, log=print, distribution=None):
     """Continue an interrupted or killed run from its last completed epoch, in place.
 
+    `distribution` must match the run's recorded one (the CLI prepares it from run.json).
+
     Raises:
-        UsageError: not a run directory, in use by another run, already complete, or diverged.
+        UsageError: not a run directory, in use by another run, already complete, diverged,
+            or a distribution other than the run's.
     """
     run_dir = Path(run_dir)
     record, config = _read_record(run_dir)
@@ -674,9 +703,13 @@ def resume(run_dir, verbose=None, log=print):
         raise errors.run_dir_in_use(run_dir)
     try:
         plan = resolve(record.get("recipe"), config=config)
+        distribute.check_resume(run_dir, record.get("distribution"), distribution)
+        if distribution is not None:  # the same number of devices; their names may differ on another machine
+            record["distribution"] = distribute.describe(distribution, config["batch_size"])
+            log(distribute.summary(distribution, config["batch_size"]))
         record.setdefault("resumes", 0)
         record["resumes"] += 1
-        return execute(plan, run_dir, record, verbose, log, resuming=True)
+        return execute(plan, run_dir, record, verbose, log, resuming=True, distribution=distribution)
     finally:
         lock.release()
 
