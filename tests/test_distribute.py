@@ -195,6 +195,19 @@ def test_jax_refuses_an_uneven_last_batch():
     distribute.check_splits(distribute.Setup("data_parallel", "tensorflow", ["/cpu:0", "/cpu:1"], True), data, batch_size=32)
 
 
+def test_jax_refusal_leaves_no_run_behind(tmp_path):
+    """The uneven split is found once the data exists, still before training: one line, exit 2, an empty --out."""
+    out = tmp_path / "run"
+    argv = ["run", "memory_task", "--brief", "--backend", "jax", "--distribute", "data_parallel", "--devices", "2", "--set", "num_train=5003"]
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.cli", *argv, "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "the train split does not: its last batch holds 11 of its 5003 examples (batch_size=32)" in done.stderr
+    assert out.is_dir() and not list(out.iterdir())
+
+
 def fake_run(folder, distribution):
     """An interrupted memory_task run directory (no training needed to resume-check it)."""
     from tools.catalog import RECIPES_DIR, read_default_config

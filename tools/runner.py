@@ -593,6 +593,8 @@ def execute(plan, run_dir, record, verbose, log, resuming=False, distribution=No
         line, met, files = report(plan, run_dir, record, split_name, metrics, files)
     except (errors.RunFailed, KeyboardInterrupt):
         raise
+    except errors.UsageError:  # data the distribution cannot split (distribute.check_splits): refused before training
+        raise
     except BaseException as error:
         # A bug or a failed demo: never leave "running" behind, which would read as a killed run.
         record.update(status="failed", error=f"{type(error).__name__}: {error}"[:500])
@@ -678,7 +680,12 @@ def run(recipe_id, brief=False, sets=(), epochs=None, seed=None, out=None, verbo
         if distribution is not None:
             record["distribution"] = distribute.describe(distribution, plan.config["batch_size"])
         write_json(run_dir / RUN_FILE, record)
-        return execute(plan, run_dir, record, verbose, log, distribution=distribution)
+        try:
+            return execute(plan, run_dir, record, verbose, log, distribution=distribution)
+        except errors.UsageError:  # refused before training: leave no run behind
+            for name in (RUN_FILE, CONFIG_FILE):
+                (run_dir / name).unlink(missing_ok=True)
+            raise
     finally:
         lock.release()
 
