@@ -21,8 +21,10 @@ A recipe is a folder recipes/<id>/ named by its catalog id (catalog.yaml holds i
     pretrained/  the shipped checkpoint: a run of the full DEFAULT_CONFIG reduced to model.keras,
               config.json, metrics.json, history.csv and run.json (tools/pretrained.py; every recipe has one)
 
-Recipe code imports keras/keras.ops and recipes/common only, never tools/. A run reads
-resolve -> train -> evaluate -> report:
+Recipe code imports keras/keras.ops and recipes/common only, never tools/, so it runs on every
+Keras backend (tensorflow, jax, torch; the smoke check of tools/smoke.py runs on each). A backend a
+recipe cannot use is named in its catalog entry with the reason (`backends:`), and `resolve` refuses
+it. A run reads resolve -> train -> evaluate -> report:
 
 - `resolve`: the config (DEFAULT_CONFIG < brief overrides < --set) checked against
   CONFIG_RULES and check_config before any data is made; a bad value is a ConfigError.
@@ -31,7 +33,8 @@ resolve -> train -> evaluate -> report:
   (weights and optimizer) for `--resume`. Ctrl-C and SIGTERM stop training and keep what
   was trained (status "interrupted"); a SIGKILL loses at most the epoch in progress.
 - `evaluate`: Keras' metrics and the demo's on the test split (validation when there is none).
-- `report`: metrics.json, loss.png, the catalog expectation, run.json.
+- `report`: metrics.json, loss.png, the catalog expectation, run.json (with the backend, the
+  training steps and seconds, and the distribution of a `--distribute` run).
 
 run.json is written first with status "running" and last with "complete", "interrupted",
 "diverged" or "failed"; readers (`read_run`) accept only complete or interrupted runs, and
