@@ -167,3 +167,12 @@ def test_same_seed_same_text(tiny):
     assert first.shape == (2, 30) and first.dtype == np.int32
     np.testing.assert_array_equal(first, sampler.sample(prime, [0.8, 1.2], length=30, seed=7))
     assert not np.array_equal(first, sampler.sample(prime, [0.8, 1.2], length=30, seed=8))
+
+
+def test_one_row_samples_as_that_row_of_a_batch(tiny):
+    _, sampler = tiny
+    prime = encode("Romeo:\n", shakespeare_alphabet())
+    # One row steps the LSTM and Dense weights with kernel^T x, a batch calls the layers:
+    # the same sums, and the seed's uniforms fill a batch row by row, so row 0 must match.
+    single = sampler.sample(prime, [0.9], length=200, seed=5)
+    np.testing.assert_array_equal(single[0], sampler.sample(prime, [0.9, 1.5], length=200, seed=5)[0])

@@ -2,12 +2,23 @@
 
 A model trained with teacher forcing maps tokens (batch, time) to next-token logits
 (batch, time, vocab); generating means one token at a time, each fed back as input.
-`model.predict` per token costs a full Keras call per token (~24 tokens/s on 2 CPU
-cores). `Sampler` instead steps the trained layers themselves (embedding, each
-recurrent layer's cell with explicit states, dense) under `keras.ops.fori_loop` inside
-a small `keras.Model`, so `predict_on_batch` compiles the whole priming + generation
-loop once (XLA on TensorFlow and JAX) for a batch of sequences, each with its own
-temperature.
+`model.predict` per token costs a full Keras call per token (~24 tokens/s with
+TensorFlow on 2 CPU cores, a few hundred with JAX). `Sampler` instead steps the trained
+layers themselves (embedding, each recurrent layer's cell with explicit states, dense)
+under `keras.ops.fori_loop` inside a small `keras.Model`, so `predict_on_batch` compiles
+the whole priming + generation loop once (XLA on TensorFlow and JAX) for a batch of
+sequences, each with its own temperature.
+
+Where one sequence's time goes: for char_rnn's 2x256 LSTM a step multiplies one row by
+every weight matrix, 3.3 MB of float32, more than a core's 512 KB L2 cache, so the step
+waits on memory: at best ~50 us per character on the 2-core CPU of
+bench/results/sampling.json (~65 GB/s, about what one core streams from its L3 cache); the
+loop, sampling and output writes take ~2 us of it. For one row, Keras LSTM cells and Dense
+layers are therefore stepped on their own weights with keras.ops, the same equations as
+their `call`, each product written as kernel^T x, which XLA on CPU compiles to a faster
+matrix-vector product (10-30% more characters per second, with the load on the machine;
+the same text for a seed). For batches, and for other layers and cells, the layers are
+called as they are.
 
 Randomness stays outside the compiled loop: uniforms drawn by NumPy from the seed are
 passed in, and each token is picked by inverting the cumulative distribution of
@@ -104,6 +115,60 @@ def _stepping_chain(model):
     return layers
 
 
+def _is_plain(layer, kind):
+    """True for an instance of exactly `kind` (a subclass may change `call`) computing in float32."""
+    return type(layer) is kind and layer.dtype_policy.name == "float32"
+
+
+def _transposed_kernels(layer):
+    """The kernels `_SamplingLoop._step` multiplies by, transposed (n, k), or None for a layer it calls.
+
+    Plain float32 keras.layers.LSTM: (kernel^T, recurrent_kernel^T); plain float32 Dense
+    (no LoRA, not quantized): (kernel^T,). Transposed once per call, before the loops:
+    inside a loop, XLA fuses the transpose into each product and a step gets ~50x slower.
+    """
+    if isinstance(layer, keras.layers.RNN) and _is_plain(layer.cell, keras.layers.LSTMCell):
+        return ops.transpose(layer.cell.kernel), ops.transpose(layer.cell.recurrent_kernel)
+    if _is_plain(layer, keras.layers.Dense) and not layer.lora_enabled and not layer.quantization_mode:
+        return (ops.transpose(layer.kernel),)
+    return None
+
+
+def _matmul(x, kernel_t):
+    """x @ kernel for x (batch, k), given kernel_t = kernel^T (n, k): (batch, n).
+
+    The same products and sums as ops.matmul(x, kernel); for one row, XLA on CPU compiles
+    this form to a faster matrix-vector product (bench/sampling.py).
+    """
+    return ops.einsum("nk,bk->bn", kernel_t, x)
+
+
+def _lstm_step(cell, kernels_t, x, states):
+    """keras.layers.LSTMCell.call at inference (fused gates), on the cell's weights.
+
+    z = x W + h_{t-1} U + b, split into the i, f, c, o blocks;
+    c_t = f * c_{t-1} + i * activation(z_c) with i, f = recurrent_activation(z_i, z_f);
+    h_t = recurrent_activation(z_o) * activation(c_t).
+
+    Args:
+        cell: a float32 keras.layers.LSTMCell (for its bias and activations).
+        kernels_t: (W^T, U^T) from `_transposed_kernels`.
+        x: (batch, input_features) inputs.
+        states: [h (batch, units), c (batch, units)].
+
+    Returns:
+        h_t, [h_t, c_t].
+    """
+    h_tm1, c_tm1 = states
+    z = _matmul(x, kernels_t[0]) + _matmul(h_tm1, kernels_t[1])
+    if cell.use_bias:
+        z = z + cell.bias
+    z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)  # (batch, units) each
+    c = cell.recurrent_activation(z_f) * c_tm1 + cell.recurrent_activation(z_i) * cell.activation(z_c)
+    h = cell.recurrent_activation(z_o) * cell.activation(c)
+    return h, [h, c]
+
+
 class _SamplingLoop(keras.Model):
     """Priming and generation loops as one Keras model (on the trained layers), compiled as one."""
 
@@ -121,16 +186,28 @@ class _SamplingLoop(keras.Model):
                 states.append([ops.zeros((batch_size, size)) for size in sizes])
         return states
 
-    def _step(self, tokens, states):
-        """One time step: tokens (batch,) int32 and states -> logits (batch, vocab), new states."""
+    def _step(self, tokens, states, transposed):
+        """One time step: tokens (batch,) int32 and states -> logits (batch, vocab), new states.
+
+        `transposed`: per layer of the chain, `_transposed_kernels(layer)`, or None to call the layer.
+        """
         x = tokens
         new_states = []
-        for layer in self.chain:
+        for layer, kernels_t in zip(self.chain, transposed):
             if isinstance(layer, keras.layers.RNN):
-                # The layer's own cell: exactly the trained update.
-                x, layer_states = layer.cell(x, states[len(new_states)], training=False)
+                layer_states = states[len(new_states)]
+                if kernels_t is not None:
+                    x, layer_states = _lstm_step(layer.cell, kernels_t, x, layer_states)
+                else:
+                    # The layer's own cell: exactly the trained update.
+                    x, layer_states = layer.cell(x, layer_states, training=False)
                 layer_states = layer_states if isinstance(layer_states, (list, tuple)) else [layer_states]
                 new_states.append(list(layer_states))
+            elif kernels_t is not None:
+                # Dense.call on (batch, features).
+                x = _matmul(x, kernels_t[0])
+                x = x if layer.bias is None else x + layer.bias
+                x = x if layer.activation is None else layer.activation(x)
             else:
                 # Embedding, one-hot, dropout (off), dense act per position: one step is
                 # (batch,) ids or (batch, features).
@@ -142,7 +219,16 @@ class _SamplingLoop(keras.Model):
         "uniform": (batch, length)} -> generated tokens (batch, length)."""
         prime = ops.cast(inputs["prime"], "int32")
         states = self._initial_states(ops.shape(prime)[0])
-        return prime_and_sample(self._step, prime, states, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32"))
+        # One row (batch known to be 1 when traced): kernel^T x, a faster matrix-vector product.
+        # Several rows: the layers' own calls; x W is then a matrix product, ~4% faster than
+        # the transposed form, which adds a transpose of each product per step.
+        single_row = prime.shape[0] == 1
+        transposed = [_transposed_kernels(layer) if single_row else None for layer in self.chain]
+
+        def step(tokens, step_states):
+            return self._step(tokens, step_states, transposed)
+
+        return prime_and_sample(step, prime, states, ops.cast(inputs["uniform"], "float32"), ops.cast(inputs["temperature"], "float32"))
 
 
 class Sampler:
