@@ -101,7 +101,7 @@ def cell(run, metric):
         return "failed" + (f": {run['error'][0][:80]}" if run.get("error") else "")
     rate = _rate(run) if run.get("train_seconds") else 0
     if run.get("stopped_after"):
-        return f"stopped at {run['stopped_after']} s · {rate:.3g} steps/s · —"
+        return f"stopped at {run['stopped_after']} s · " + (f"{rate:.3g} steps/s · —" if rate else "before its first training step ended")
     value = (run.get("metrics") or {}).get(metric)
     shown = "—" if value is None else f"{value:.4g}" + ("" if run.get("expectation_met") else " ✗")
     return f"{run['wall_seconds']:.0f} s · {rate:.3g} steps/s · {shown}"
