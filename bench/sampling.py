@@ -15,7 +15,7 @@ the backend, into bench/results/sampling.json; run it once per backend to fill t
     KERAS_BACKEND=tensorflow python bench/sampling.py
     KERAS_BACKEND=torch python bench/sampling.py --threads 1 --sampler-chars 500
     python bench/sampling.py --table            # the markdown table of the recorded rows
-    python bench/sampling.py --table --write    # ... written into recipes/char_rnn/README.md
+    python bench/sampling.py --table --write    # ... written into README.md and recipes/char_rnn/README.md
     python bench/sampling.py --run runs/char_rnn          # a trained model (printed, not recorded)
     python bench/sampling.py --set units=128 --set num_layers=1
 
@@ -34,6 +34,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.tables import markdown_table, write_block  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "sampling.json"
 BACKENDS = ("jax", "tensorflow", "torch")
@@ -137,8 +139,6 @@ def markdown(results):
         str: a table with backend, chars/s for 1 and for `batch` streams (best call), the first
         calls' seconds (trace + compile + run) and the 1-minute load average after measuring.
     """
-    from bench.tables import markdown_table
-
     rows = []
     for backend in sorted(results, key=lambda name: BACKENDS.index(name) if name in BACKENDS else len(BACKENDS)):
         row = results[backend]
@@ -154,10 +154,15 @@ def markdown(results):
                 row["date"][:10],
             )
         )
-    batch = {row["batch"] for row in results.values()}
+    batch = {row["batch"] for row in results.values()} or {64}
     streams = f"{batch.pop()} streams" if len(batch) == 1 else "batch"
     header = ("backend", "1 stream chars/s", f"{streams} chars/s", f"first call s (1 / {streams.split()[0]})", "load average", "date")
     return markdown_table(header, rows)
+
+
+def table():
+    """The README table (README.md and recipes/char_rnn/README.md): `markdown` of the recorded rows."""
+    return markdown(read_results())
 
 
 def set_threads(backend, threads):
@@ -192,20 +197,16 @@ def main():
     parser.add_argument("--threads", type=int, help="intra-op threads on torch and tensorflow (default: the library's)")
     parser.add_argument("--no-record", action="store_true", help="do not merge this backend's row into bench/results/sampling.json")
     parser.add_argument("--table", action="store_true", help="print the recorded rows as a markdown table and exit")
-    parser.add_argument("--write", action="store_true", help="with --table: write it into recipes/char_rnn/README.md")
+    parser.add_argument("--write", action="store_true", help="with --table: write it into README.md and recipes/char_rnn/README.md")
     args = parser.parse_args()
     if args.write and not args.table:
         parser.error("--write goes with --table: python bench/sampling.py --table --write")
     if args.table:
-        results = read_results()
-        if not results:
-            parser.exit(1, f"{RESULTS.relative_to(ROOT)} has no rows yet; run python bench/sampling.py first.\n")
-        table = markdown(results)
-        print(table)
+        table_text = table()
+        print(table_text)
         if args.write:
-            from bench.tables import write_block
-
-            print(f"wrote {write_block('char_rnn', 'sampling', table, command='python bench/sampling.py --table --write')}")
+            for recipe_id in (None, "char_rnn"):
+                print(f"wrote {write_block(recipe_id, 'sampling', table_text, 'python bench/sampling.py --table --write')}")
         return
 
     import keras
