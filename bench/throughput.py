@@ -31,7 +31,8 @@ Usage (from the repository root):
     python bench/throughput.py --table                 # the README table from the saved JSON, no measuring
 
 Timings are wall-clock on whatever else the machine is doing; the load averages at the start and
-end, and before each measurement, are kept in the JSON.
+end, and before each measurement, are kept in the JSON. Children run with OMP_WAIT_POLICY=PASSIVE,
+as the collection's own processes do (tools/__init__.py).
 """
 
 import argparse
@@ -309,7 +310,9 @@ def child(framework, jit, precision, steps, warmup):
 
 def run_child(framework, jit, precision, steps, warmup, timeout):
     """Run one configuration in a fresh Python process and return its record."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # OpenMP threads that spin while they wait starve the working thread on a busy machine (Keras'
+    # torch step ran 5-20x slower under load); the collection sets the same in tools/__init__.py.
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", OMP_WAIT_POLICY="PASSIVE")
     if framework != NATIVE:
         env["KERAS_BACKEND"] = framework
     command = [sys.executable, __file__, "--child", framework, "--jit", str(jit), "--precision", precision]
