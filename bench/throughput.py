@@ -11,6 +11,8 @@ reads one JSON line back; a child imports only its own framework):
 - Keras on tensorflow, jax and torch (torch only where it is installed), with
   `compile(jit_compile=True)` (XLA on tensorflow and jax, torch.compile on torch) and without,
   in float32 and under the mixed precision policy "mixed_bfloat16";
+- Keras on torch with tools/torch_rnn.py's LSTM loop installed (as the collection's runner does),
+  float32, with and without torch.compile; the plain Keras/torch rows use Keras' own loop;
 - native PyTorch (torch.nn.Embedding / LSTM(batch_first=True) / Linear, torch.optim.Adam), eager,
   in float32 and under torch.autocast(device_type="cpu", dtype=torch.bfloat16).
 
@@ -29,6 +31,7 @@ Usage (from the repository root):
     python bench/throughput.py                         # 3 rounds of 100 steps, writes bench/results/throughput.json
     python bench/throughput.py --rounds 1 --steps 10   # a quick try (writes the JSON too)
     python bench/throughput.py --table                 # the README table from the saved JSON, no measuring
+    python bench/throughput.py --table --write         # ... written into README.md's throughput block
 
 Timings are wall-clock on whatever else the machine is doing; the load averages at the start and
 end, and before each measurement, are kept in the JSON. Children run with OMP_WAIT_POLICY=PASSIVE,
@@ -63,11 +66,14 @@ LEARNING_RATE = 1e-3
 PRECISIONS = ("float32", "mixed_bfloat16")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch")
 NATIVE = "native_torch"
+# Keras on torch with tools/torch_rnn.py's LSTM loop, as the collection runs it (Keras' own loop is "torch").
+PATCHED = "torch_rnn"
 # What jit_compile=True and False mean on each backend, for the table's labels.
 JIT_NAMES = {
     "tensorflow": ("tf.function", "XLA"),
     "jax": ("eager", "jax.jit (XLA)"),
     "torch": ("eager", "torch.compile"),
+    PATCHED: ("eager", "torch.compile"),
     NATIVE: ("eager",),
 }
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
@@ -111,6 +117,7 @@ def configurations():
     backends = [b for b in KERAS_BACKENDS if b != "torch" or has_torch]
     configs = [(b, jit, p) for b in backends for jit in (1, 0) for p in PRECISIONS]
     if has_torch:
+        configs += [(PATCHED, jit, "float32") for jit in (1, 0)]
         configs += [(NATIVE, 0, p) for p in PRECISIONS]
     return configs
 
@@ -126,13 +133,15 @@ def config_label(framework, jit, precision):
     if framework == NATIVE:
         precision = "autocast bfloat16" if precision == "mixed_bfloat16" else precision
         return f"native PyTorch, {JIT_NAMES[framework][jit]}, {precision}"
+    if framework == PATCHED:
+        return f"Keras/torch + tools/torch_rnn.py, {JIT_NAMES[framework][jit]}, {precision}"
     return f"Keras/{framework}, {JIT_NAMES[framework][jit]}, {precision}"
 
 
 def thread_counts(framework):
     """The threads each framework uses here (0 from TensorFlow means its default: one per core)."""
     counts = {"cpus_available": len(os.sched_getaffinity(0))}
-    if framework in ("torch", NATIVE):
+    if framework in ("torch", PATCHED, NATIVE):
         import torch
 
         counts.update(torch_intra_op=torch.get_num_threads(), torch_inter_op=torch.get_num_interop_threads())
@@ -152,7 +161,7 @@ def thread_counts(framework):
     return counts
 
 
-def train_keras(jit, precision, steps, warmup):
+def train_keras(jit, precision, steps, warmup, patch=False):
     """Warm-up and timed training of the reference model in Keras (the backend comes from KERAS_BACKEND).
 
     Args:
@@ -160,11 +169,19 @@ def train_keras(jit, precision, steps, warmup):
         precision: "float32" or "mixed_bfloat16" (the global dtype policy).
         steps: timed training steps.
         warmup: untimed steps before them (the first one traces and compiles).
+        patch: on torch, install tools/torch_rnn.py's LSTM loop first, as the collection's runner does.
 
     Returns:
         dict with seconds, warmup_seconds, loss (the timed run's mean) and versions.
     """
     import keras
+
+    if patch:
+        sys.path.insert(0, str(ROOT))
+        from tools import torch_rnn
+
+        if not torch_rnn.install():
+            raise RuntimeError("tools/torch_rnn.py did not install on this Keras")
 
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(0)
@@ -286,7 +303,7 @@ def block_other_frameworks(framework):
     Args:
         framework: the child's backend, or NATIVE.
     """
-    needed = "torch" if framework == NATIVE else framework
+    needed = "torch" if framework in (NATIVE, PATCHED) else framework
     sys.meta_path.insert(0, FrameworkBlocker(name for name in KERAS_BACKENDS if name != needed))
 
 
@@ -298,7 +315,7 @@ def child(framework, jit, precision, steps, warmup):
         if framework == NATIVE:
             record.update(train_native_torch(precision, steps, warmup))
         else:
-            record.update(train_keras(jit, precision, steps, warmup))
+            record.update(train_keras(jit, precision, steps, warmup, patch=framework == PATCHED))
         record["samples_per_second"] = steps * BATCH_SIZE / record["seconds"]
         record["threads"] = thread_counts(framework)
     except Exception as error:  # any failure is this configuration's result, reported in its cell
@@ -314,7 +331,7 @@ def run_child(framework, jit, precision, steps, warmup, timeout):
     # torch step ran 5-20x slower under load); the collection sets the same in tools/__init__.py.
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", OMP_WAIT_POLICY="PASSIVE")
     if framework != NATIVE:
-        env["KERAS_BACKEND"] = framework
+        env["KERAS_BACKEND"] = "torch" if framework == PATCHED else framework
     command = [sys.executable, __file__, "--child", framework, "--jit", str(jit), "--precision", precision]
     command += ["--steps", str(steps), "--warmup", str(warmup)]
     key = config_key(framework, jit, precision)
@@ -414,6 +431,11 @@ def markdown(results):
     return f"{table}\n\n{note}"
 
 
+def table():
+    """The README's throughput block: `markdown` of the saved results."""
+    return markdown(json.loads(RESULTS.read_text()))
+
+
 def measure(rounds, steps, warmup, timeout):
     """Run every configuration `rounds` times, alternating, and return the results dict."""
     configs = configurations()
@@ -460,7 +482,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps before them, compilation included (default 5)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds before a measurement is abandoned (default 1800)")
     parser.add_argument("--table", action="store_true", help="print the markdown table from the saved JSON and exit")
-    parser.add_argument("--child", choices=[*KERAS_BACKENDS, NATIVE], help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help="with --table: write it into README.md's throughput block")
+    parser.add_argument("--child", choices=[*KERAS_BACKENDS, PATCHED, NATIVE], help=argparse.SUPPRESS)
     parser.add_argument("--jit", type=int, choices=(0, 1), default=0, help=argparse.SUPPRESS)
     parser.add_argument("--precision", choices=PRECISIONS, default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -468,10 +491,16 @@ def main():
         child(args.child, args.jit, args.precision, args.steps, args.warmup)
         return
     sys.path.insert(0, str(ROOT))
+    if args.write and not args.table:
+        parser.error("--write goes with --table: python bench/throughput.py --table --write")
     if args.table:
         if not RESULTS.exists():
             raise SystemExit(f"{RESULTS.relative_to(ROOT)} does not exist: run 'python bench/throughput.py' first.")
-        print(markdown(json.loads(RESULTS.read_text())))
+        print(table())
+        if args.write:
+            from bench.tables import write_block
+
+            print(f"wrote {write_block(None, 'throughput', table(), 'python bench/throughput.py --table --write')}")
         return
     if min(args.rounds, args.steps) < 1 or args.warmup < 1:
         parser.error(f"--rounds, --steps and --warmup must be at least 1, got {args.rounds}, {args.steps}, {args.warmup}.")

@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tools import distribute, errors
+from tools import distribute, errors, torch_rnn
 from tools.catalog import RECIPES_DIR, check_backend, get_entry, load_catalog, read_default_config, same_type
 from tools.config import resolve_config
 
@@ -107,6 +107,7 @@ def import_recipe(recipe_id):
     data = importlib.import_module(f"recipes.{recipe_id}.data")
     demo_name = f"recipes.{recipe_id}.demo"
     demo = importlib.import_module(demo_name) if importlib.util.find_spec(demo_name) else None
+    torch_rnn.install()  # on the torch backend: Keras' LSTM/GRU loop without its per-step full-size gradients
     return model, data, demo
 
 
