@@ -12,13 +12,15 @@ reads one JSON line back; a child imports only its own framework):
   `compile(jit_compile=True)` (XLA on tensorflow and jax, torch.compile on torch) and without,
   in float32 and under the mixed precision policy "mixed_bfloat16";
 - Keras on torch with tools/torch_rnn.py's LSTM loop installed (as the collection's runner does),
-  float32, with and without torch.compile; the plain Keras/torch rows use Keras' own loop;
+  float32, eager; the plain Keras/torch rows use Keras' own loop;
 - native PyTorch (torch.nn.Embedding / LSTM(batch_first=True) / Linear, torch.optim.Adam), eager,
   in float32 and under torch.autocast(device_type="cpu", dtype=torch.bfloat16).
 
 A measurement is `--warmup` untimed training steps (they include tracing and compilation; Keras'
 torch.compile recompiles once more in the second step, when the gradients first exist) and
-then `--steps` timed ones (one `model.fit` call for Keras, a plain loop for native PyTorch).
+then up to `--steps` timed ones (one `model.fit` call for Keras, a plain loop for native PyTorch),
+which stop after the step that ends past `--seconds`: the slowest configurations run at 14
+samples/s, where 100 steps would take 8 minutes a round. samples/s counts the steps that ran.
 The configurations alternate: round 1 runs each once, round 2 again, and so on, so that load
 from other work on the machine spreads over all of them; the table reports the median per
 configuration. Each round also measures the float32 matmul peak (NumPy, 2048 x 2048, median of
@@ -28,7 +30,7 @@ working compiler, say) gets the reason in its cell instead of a number.
 
 Usage (from the repository root):
 
-    python bench/throughput.py                         # 3 rounds of 100 steps, writes bench/results/throughput.json
+    python bench/throughput.py                         # 3 rounds of 100 steps or 20 s each, writes bench/results/throughput.json
     python bench/throughput.py --rounds 1 --steps 10   # a quick try (writes the JSON too)
     python bench/throughput.py --table                 # the README table from the saved JSON, no measuring
     python bench/throughput.py --table --write         # ... written into README.md's throughput block
@@ -117,7 +119,7 @@ def configurations():
     backends = [b for b in KERAS_BACKENDS if b != "torch" or has_torch]
     configs = [(b, jit, p) for b in backends for jit in (1, 0) for p in PRECISIONS]
     if has_torch:
-        configs += [(PATCHED, jit, "float32") for jit in (1, 0)]
+        configs += [(PATCHED, 0, "float32")]
         configs += [(NATIVE, 0, p) for p in PRECISIONS]
     return configs
 
@@ -161,20 +163,32 @@ def thread_counts(framework):
     return counts
 
 
-def train_keras(jit, precision, steps, warmup, patch=False):
+def train_keras(jit, precision, steps, seconds, warmup, patch=False):
     """Warm-up and timed training of the reference model in Keras (the backend comes from KERAS_BACKEND).
 
     Args:
         jit: 1 for compile(jit_compile=True), 0 for False.
         precision: "float32" or "mixed_bfloat16" (the global dtype policy).
-        steps: timed training steps.
+        steps: timed training steps at most.
+        seconds: stop the timed steps after the one that ends past this many seconds.
         warmup: untimed steps before them (the first one traces and compiles).
         patch: on torch, install tools/torch_rnn.py's LSTM loop first, as the collection's runner does.
 
     Returns:
-        dict with seconds, warmup_seconds, loss (the timed run's mean) and versions.
+        dict with seconds, timed_steps, warmup_seconds, loss (the timed run's mean) and versions.
     """
     import keras
+
+    class StopAfter(keras.callbacks.Callback):
+        """Counts the timed steps and ends fit() after the one that ends past `seconds`."""
+
+        def on_train_begin(self, logs=None):
+            self.started, self.steps = time.perf_counter(), 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps = batch + 1
+            if time.perf_counter() - self.started >= seconds:
+                self.model.stop_training = True
 
     if patch:
         sys.path.insert(0, str(ROOT))
@@ -205,28 +219,31 @@ def train_keras(jit, precision, steps, warmup, patch=False):
     warmup_seconds = time.perf_counter() - started
     # The second fit reuses the compiled train function; it returns once the last step's loss is read back.
     started = time.perf_counter()
-    history = model.fit(inputs[split:], targets[split:], batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
-    seconds = time.perf_counter() - started
+    timer = StopAfter()
+    history = model.fit(inputs[split:], targets[split:], batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
+    elapsed = time.perf_counter() - started
     backend = keras.backend.backend()
     return {
-        "seconds": seconds,
+        "seconds": elapsed,
+        "timed_steps": timer.steps,
         "warmup_seconds": warmup_seconds,
         "loss": float(history.history["loss"][-1]),
         "versions": {"keras": keras.__version__, backend: __import__(backend).__version__},
     }
 
 
-def train_native_torch(precision, steps, warmup):
+def train_native_torch(precision, steps, seconds, warmup):
     """Warm-up and timed training of the reference model in plain PyTorch (same shapes and steps as Keras).
 
     Args:
         precision: "float32", or "mixed_bfloat16" for torch.autocast(device_type="cpu", dtype=torch.bfloat16)
             around the forward pass and the loss (weights and optimizer stay float32, as in Keras' policy).
-        steps: timed training steps.
+        steps: timed training steps at most.
+        seconds: stop the timed steps after the one that ends past this many seconds.
         warmup: untimed steps before them.
 
     Returns:
-        dict with seconds, warmup_seconds, loss (the timed run's mean) and versions.
+        dict with seconds, timed_steps, warmup_seconds, loss (the timed run's mean) and versions.
     """
     import torch
 
@@ -248,9 +265,11 @@ def train_native_torch(precision, steps, warmup):
     inputs, targets = (torch.from_numpy(a.astype(np.int64)) for a in make_data(warmup + steps))
     autocast = precision == "mixed_bfloat16"
 
-    def run(first, count):
-        losses = []
+    def run(first, count, limit=float("inf")):
+        losses, started = [], time.perf_counter()
         for index in range(first, first + count):
+            if time.perf_counter() - started >= limit:
+                break
             rows = slice(index * BATCH_SIZE, (index + 1) * BATCH_SIZE)
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=autocast):
@@ -260,15 +279,15 @@ def train_native_torch(precision, steps, warmup):
             optimizer.step()
             losses.append(loss.detach())
         # Reading the losses back waits for the last step, like Keras' fit does.
-        return float(torch.stack(losses).float().mean())
+        return float(torch.stack(losses).float().mean()), len(losses)
 
     started = time.perf_counter()
     run(0, warmup)
     warmup_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    loss = run(warmup, steps)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "warmup_seconds": warmup_seconds, "loss": loss, "versions": {"torch": torch.__version__}}
+    loss, timed_steps = run(warmup, steps, seconds)
+    elapsed = time.perf_counter() - started
+    return {"seconds": elapsed, "timed_steps": timed_steps, "warmup_seconds": warmup_seconds, "loss": loss, "versions": {"torch": torch.__version__}}
 
 
 class FrameworkBlocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -307,16 +326,16 @@ def block_other_frameworks(framework):
     sys.meta_path.insert(0, FrameworkBlocker(name for name in KERAS_BACKENDS if name != needed))
 
 
-def child(framework, jit, precision, steps, warmup):
+def child(framework, jit, precision, steps, seconds, warmup):
     """One measurement in this process; prints one JSON line (with "error" instead of a speed when training fails)."""
     block_other_frameworks(framework)
     record = {"key": config_key(framework, jit, precision), "load_1min": os.getloadavg()[0]}
     try:
         if framework == NATIVE:
-            record.update(train_native_torch(precision, steps, warmup))
+            record.update(train_native_torch(precision, steps, seconds, warmup))
         else:
-            record.update(train_keras(jit, precision, steps, warmup, patch=framework == PATCHED))
-        record["samples_per_second"] = steps * BATCH_SIZE / record["seconds"]
+            record.update(train_keras(jit, precision, steps, seconds, warmup, patch=framework == PATCHED))
+        record["samples_per_second"] = record["timed_steps"] * BATCH_SIZE / record["seconds"]
         record["threads"] = thread_counts(framework)
     except Exception as error:  # any failure is this configuration's result, reported in its cell
         record["error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"[:300]
@@ -325,7 +344,7 @@ def child(framework, jit, precision, steps, warmup):
     print(json.dumps(record), flush=True)
 
 
-def run_child(framework, jit, precision, steps, warmup, timeout):
+def run_child(framework, jit, precision, steps, seconds, warmup, timeout):
     """Run one configuration in a fresh Python process and return its record."""
     # OpenMP threads that spin while they wait starve the working thread on a busy machine (Keras'
     # torch step ran 5-20x slower under load); the collection sets the same in tools/__init__.py.
@@ -333,7 +352,7 @@ def run_child(framework, jit, precision, steps, warmup, timeout):
     if framework != NATIVE:
         env["KERAS_BACKEND"] = "torch" if framework == PATCHED else framework
     command = [sys.executable, __file__, "--child", framework, "--jit", str(jit), "--precision", precision]
-    command += ["--steps", str(steps), "--warmup", str(warmup)]
+    command += ["--steps", str(steps), "--seconds", str(seconds), "--warmup", str(warmup)]
     key = config_key(framework, jit, precision)
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
@@ -422,7 +441,8 @@ def markdown(results):
     start, end = results["load_average"]["start"][0], results["load_average"]["end"][0]
     note = (
         f"Training samples (sequences of {SEQUENCE_LENGTH} characters) per second, batch {BATCH_SIZE}: median of "
-        f"{results['rounds']} alternating rounds of {results['steps']} steps after {results['warmup']} untimed ones, "
+        f"{results['rounds']} alternating rounds of {results['steps']} steps or {results['seconds']:g} s, whichever ended first, "
+        f"after {results['warmup']} untimed ones, "
         f"on {cpu['model']} ({cpu['cores']} cores; {flags}), 1-minute load {start:.1f} at the start and {end:.1f} at "
         f"the end, {results['date'][:10]}. fp32 bound: {results['peak_gflops']:.0f} GFLOP/s (float32 "
         f"{PEAK_SIZE} x {PEAK_SIZE} matmul, NumPy) / {results['flops_per_sample'] / 1e6:.1f} MFLOP per sample "
@@ -436,8 +456,8 @@ def table():
     return markdown(json.loads(RESULTS.read_text()))
 
 
-def measure(rounds, steps, warmup, timeout):
-    """Run every configuration `rounds` times, alternating, and return the results dict."""
+def measure(rounds, steps, seconds, warmup, timeout):
+    """Run every configuration `rounds` times, alternating; save the results after each round and return them."""
     configs = configurations()
     results = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -447,6 +467,7 @@ def measure(rounds, steps, warmup, timeout):
         ),
         "rounds": rounds,
         "steps": steps,
+        "seconds": seconds,
         "warmup": warmup,
         "cpu": cpu_description(),
         "blas": blas_description(),
@@ -465,20 +486,24 @@ def measure(rounds, steps, warmup, timeout):
         results["peak_gflops_per_round"].append(peak)
         print(f"round {number}/{rounds}: float32 matmul peak {peak:.0f} GFLOP/s", flush=True)
         for config in configs:
-            record = run_child(*config, steps, warmup, timeout)
+            record = run_child(*config, steps, seconds, warmup, timeout)
             results["versions"].update(record.pop("versions", {}))
             results["configurations"][config_key(*config)]["rounds"].append(record)
             outcome = f"{record['samples_per_second']:8,.0f} samples/s" if "error" not in record else record["error"]
             print(f"  {config_label(*config):<50} {outcome}  (load {os.getloadavg()[0]:.1f})", flush=True)
-    results["load_average"]["end"] = os.getloadavg()
+        # Saved after every round, so that a stopped run keeps its complete rounds.
+        results["rounds"], results["load_average"]["end"] = number, os.getloadavg()
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(summarize(results), indent=2) + "\n")
     print(f"1-minute load average at the end: {results['load_average']['end'][0]:.1f}")
-    return summarize(results)
+    return results
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds over all configurations (default 3)")
     parser.add_argument("--steps", type=int, default=100, help="timed training steps per measurement (default 100)")
+    parser.add_argument("--seconds", type=float, default=20, help="end the timed steps after the one that ends past this (default 20)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps before them, compilation included (default 5)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds before a measurement is abandoned (default 1800)")
     parser.add_argument("--table", action="store_true", help="print the markdown table from the saved JSON and exit")
@@ -488,7 +513,7 @@ def main():
     parser.add_argument("--precision", choices=PRECISIONS, default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.jit, args.precision, args.steps, args.warmup)
+        child(args.child, args.jit, args.precision, args.steps, args.seconds, args.warmup)
         return
     sys.path.insert(0, str(ROOT))
     if args.write and not args.table:
@@ -502,11 +527,9 @@ def main():
 
             print(f"wrote {write_block(None, 'throughput', table(), 'python bench/throughput.py --table --write')}")
         return
-    if min(args.rounds, args.steps) < 1 or args.warmup < 1:
-        parser.error(f"--rounds, --steps and --warmup must be at least 1, got {args.rounds}, {args.steps}, {args.warmup}.")
-    results = measure(args.rounds, args.steps, args.warmup, args.timeout)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if min(args.rounds, args.steps, args.seconds) <= 0 or args.warmup < 1:
+        parser.error(f"--rounds, --steps, --seconds and --warmup must be positive, got {args.rounds}, {args.steps}, {args.seconds}, {args.warmup}.")
+    results = measure(args.rounds, args.steps, args.seconds, args.warmup, args.timeout)
     print()
     print(markdown(results))
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
