@@ -75,7 +75,7 @@ JIT_NAMES = {
     "tensorflow": ("tf.function", "XLA"),
     "jax": ("eager", "jax.jit (XLA)"),
     "torch": ("eager", "torch.compile"),
-    PATCHED: ("eager", "torch.compile"),
+    PATCHED: ("eager",),
     NATIVE: ("eager",),
 }
 CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
@@ -521,11 +521,12 @@ def main():
     if args.table:
         if not RESULTS.exists():
             raise SystemExit(f"{RESULTS.relative_to(ROOT)} does not exist: run 'python bench/throughput.py' first.")
-        print(table())
+        text = table()
+        print(text)
         if args.write:
             from bench.tables import write_block
 
-            print(f"wrote {write_block(None, 'throughput', table(), 'python bench/throughput.py --table --write')}")
+            print(f"wrote {write_block(None, 'throughput', text, 'python bench/throughput.py --table --write')}")
         return
     if min(args.rounds, args.steps, args.seconds) <= 0 or args.warmup < 1:
         parser.error(f"--rounds, --steps, --seconds and --warmup must be positive, got {args.rounds}, {args.steps}, {args.seconds}, {args.warmup}.")
