@@ -12,6 +12,7 @@ from recipes.common import ctc, recording, speech
 from recipes.common.config import ConfigError
 from tools import runner
 from tools.catalog import load_catalog
+from tools.errors import UsageError
 from tools.transcribe import recognizer_ids, transcribe_files, transcriber
 
 
@@ -59,6 +60,19 @@ def test_the_hook_refuses_a_bad_file_before_it_loads_the_model(tmp_path):
 
     with pytest.raises(ConfigError, match="notes.wav is not a WAV file"):
         ctc.transcribe(load, {"max_seconds": 20.0}, [tmp_path / "ok.wav", tmp_path / "notes.wav"])
+
+
+@pytest.mark.parametrize("beam", [0, -3, 257])
+def test_a_bad_beam_is_refused_before_the_recipe_or_the_run_is_read(monkeypatch, beam):
+    import tools.transcribe
+
+    def never(*_):
+        raise AssertionError("read before the beam was checked")
+
+    monkeypatch.setattr(tools.transcribe, "transcriber", never)
+    monkeypatch.setattr(runner, "read_run", never)
+    with pytest.raises(UsageError, match=f"--beam takes a beam width from 1 \\(greedy\\) to 256, got {beam}"):
+        transcribe_files("wav2letter", ["me.wav"], beam_width=beam)
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):

@@ -47,6 +47,8 @@ def transcribe_files(run_dir, paths, beam_width=None, log=None):
     """
     from tools import pretrained, runner
 
+    if beam_width is not None and not 1 <= beam_width <= MAX_BEAM:  # checked first: it needs no import of the recipe
+        raise errors.UsageError(f"--beam takes a beam width from 1 (greedy) to {MAX_BEAM}, got {beam_width}. Use e.g. --beam 8.")
     if isinstance(load_catalog().get(str(run_dir)), dict) and transcriber(str(run_dir)) is None and not Path(run_dir).exists():
         raise errors.UsageError(
             f"{run_dir} does not transcribe speech. Use a recognizer, {' or '.join(recognizer_ids())} (its pretrained checkpoint), or a run of one."
@@ -62,7 +64,5 @@ def transcribe_files(run_dir, paths, beam_width=None, log=None):
             f"Train a recognizer first ({', '.join(recognizers) or 'none in the catalog'}), e.g. with "
             f"'recipe run ID --brief', and pass its run directory."
         )
-    if beam_width is not None and not 1 <= beam_width <= MAX_BEAM:
-        raise errors.UsageError(f"--beam takes a beam width from 1 (greedy) to {MAX_BEAM}, got {beam_width}. Use e.g. --beam 8.")
     # The hook loads the model only once every file has passed its checks.
     return hook(lambda: runner.load_run(run_dir)[2], config, paths, beam_width=beam_width)
