@@ -88,6 +88,23 @@ def test_ctrl_c_keeps_what_was_trained(tiny, tmp_path):
     assert (result.run_dir / "model.keras").is_file() and (result.run_dir / "metrics.json").is_file()
 
 
+def test_a_run_stopped_while_evaluating_shows_its_training_but_never_reads_as_finished(tiny, tmp_path, monkeypatch):
+    """Ctrl-C (or a kill) after training, during evaluation: run.json says what was trained and stays 'running'."""
+    tiny()
+
+    def ctrl_c(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "keras_evaluate", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        quiet_run(tmp_path, epochs=2)
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["status"] == "running" and record["epochs_run"] == 2 and record["train_steps"] > 0 and record["train_seconds"] > 0
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    with pytest.raises(errors.UsageError, match="status is 'running'"):
+        runner.read_run(tmp_path / "run")
+
+
 def test_existing_run_directory_is_not_overwritten(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "keep.txt").write_text("x")

@@ -577,6 +577,7 @@ def execute(plan, run_dir, record, verbose, log, resuming=False, distribution=No
                 train_steps=record.get("train_steps", 0) + monitor.steps,
                 epochs_run=monitor.epochs_done,
             )
+            write_json(run_dir / RUN_FILE, record)  # still "running": a run killed while evaluating shows what it trained
             if monitor.diverged_at:
                 record.update(status="diverged", diverged_at=monitor.diverged_at, wall_seconds=round(time.perf_counter() - started, 2))
                 write_json(run_dir / RUN_FILE, record)
