@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/speech_synthesis.py
 	$(BIN)/python bench/inspect_figures.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/ctc_decode.py
 	$(BIN)/python bench/backends.py
 
 readme: $(STAMP)

@@ -19,9 +19,9 @@ def test_readme_quick_start_is_the_two_make_commands():
     assert "make demo" in text and "make test" in text
 
 
-@pytest.mark.parametrize("name", ["backends", "sampling", "throughput"])
+@pytest.mark.parametrize("name", ["backends", "sampling", "throughput", "ctc_decode"])
 def test_bench_tables_in_the_readme_are_current(name):
-    """The README's backend, sampling and throughput tables are what bench/<name>.py renders from its
+    """The README's backend, sampling, throughput and CTC decoding tables are what bench/<name>.py renders from its
     saved results (`python bench/<name>.py --table --write`): every number in them was measured."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", readme.ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
