@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.tables import markdown_table, write_block  # noqa: E402
+from tools.catalog import BACKENDS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "ctc_decode.json"
 UTTERANCES, BEAM = 64, 8
-BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def make_inputs(path):
@@ -83,6 +83,8 @@ def measure(path):
 
 
 def run_all():
+    import numpy as np
+
     from recipes.common import ctc
 
     results = []
@@ -98,8 +100,6 @@ def run_all():
             if done.returncode != 0:
                 raise SystemExit(f"{backend} failed:\n{done.stderr[-2000:]}")
             results += json.loads(done.stdout.strip().splitlines()[-1])
-        import numpy as np
-
         texts = [str(t) for t in np.load(path)["texts"]]
     reference = next(row["transcripts"] for row in results if row["backend"] == "tensorflow")
     for row in results:

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from recipes.common import ctc
+from recipes.common.probability import log_softmax
 from tools import ctc_beam
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +39,11 @@ def test_a_wide_beam_is_exhaustive_search(seed):
     for _ in range(10):
         steps, classes = int(rng.integers(1, 6)), int(rng.integers(2, 4))
         logits = rng.standard_normal((1, steps, classes)) * 2
-        best = sorted(exhaustive(ctc_beam.log_softmax(logits[0])).values(), reverse=True)[:3]
+        best = sorted(exhaustive(log_softmax(logits[0])).values(), reverse=True)[:3]
         paths, scores = ctc_beam.beam_search(logits, [steps], beam_width=classes**steps, top_paths=3)
         np.testing.assert_allclose(scores[0, : len(best)], best, rtol=1e-5)
         top = tuple(int(label) for label in paths[0, 0] if label >= 0)
-        assert np.isclose(exhaustive(ctc_beam.log_softmax(logits[0]))[top], best[0])
+        assert np.isclose(exhaustive(log_softmax(logits[0]))[top], best[0])
 
 
 def test_lengths_padding_and_a_missing_path():

@@ -1,20 +1,19 @@
-"""CTC beam search in NumPy, for Keras' JAX and torch backends, whose own is 78-346x slower than TensorFlow's.
+"""CTC beam search in NumPy, for Keras' JAX and torch backends, whose own is one to two orders of magnitude slower than TensorFlow's.
 
-`keras.ops.ctc_decode(..., strategy="beam_search")` is TensorFlow's C++ decoder on the
-tensorflow backend. On jax and torch, Keras ships a port that carries every hypothesis as a
-full-length path and calls `unique` over all of them (2 x beam x classes rows of T labels) at
-every frame, so a frame costs O(beam x classes x T log) and an utterance O(T^2). bench/ctc_decode.py
-measures it on the pretrained wav2letter's outputs for 64 utterances: TensorFlow 0.06 s, Keras'
-port 20.9 s on JAX (jax.jit does not help) and 4.8 s on torch; this module 0.4 s and 0.2 s. A brief
-wav2letter run on JAX took 321 s, of which 55 s were training and most of the rest decoding.
+`keras.ops.ctc_decode(..., strategy="beam_search")` is TensorFlow's C++ decoder on the tensorflow
+backend. On jax and torch, Keras ships a port that carries every hypothesis as a full-length path
+and calls `unique` over all of them (2 x beam x classes rows of T labels) at every frame, so a
+frame costs O(beam x classes x T log) and an utterance O(T^2) (jax.jit does not help).
+bench/ctc_decode.py measures it against this module on every backend (its table is in the README).
+A brief wav2letter run on JAX with Keras' port took 321 s, of which 55 s were training.
 
-`beam_search` is the prefix beam search TensorFlow's decoder runs (Graves 2012, Hannun et al.
-2014): a hypothesis is a collapsed label sequence with the probability of its paths that end
-in a blank and of those that end in its last label; each frame extends every hypothesis by
-every label (a repeat of the last label only from paths ending in blank), merges the
-extensions that equal a kept hypothesis, and keeps the `beam_width` most probable. Its cost is
-O(beam x classes) per frame. tests/test_ctc_beam.py checks it against exhaustive search over
-every path on small inputs and against TensorFlow's decoder on a trained recognizer's outputs.
+`beam_search` is the CTC prefix beam search (Graves 2012, Hannun et al. 2014): a hypothesis is a
+collapsed label sequence with the probability of its paths that end in a blank and of those that
+end in its last label; each frame extends every hypothesis by every label (a repeat of the last
+label only from paths ending in blank), merges the extensions that equal a kept hypothesis, and
+keeps the `beam_width` most probable. Its cost is O(beam x classes) per frame.
+tests/test_ctc_beam.py checks it against exhaustive search over every path on small inputs and
+against TensorFlow's decoder on a trained recognizer's outputs.
 
 `install()` puts it in place of the jax and torch backends' `_ctc_beam_search_decode` (same
 arguments, same outputs: paths (top_paths, batch, time) padded with -1, and their log
@@ -27,13 +26,10 @@ import inspect
 
 import numpy as np
 
+from recipes.common.probability import log_softmax
+
 KERAS_MODULES = {"jax": "keras.src.backend.jax.nn", "torch": "keras.src.backend.torch.nn"}
 PARAMETERS = ["inputs", "sequence_lengths", "beam_width", "top_paths", "mask_index"]
-
-
-def log_softmax(logits):
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def decode_one(log_probs, beam_width, top_paths, blank):

@@ -108,7 +108,7 @@ def import_recipe(recipe_id):
     demo_name = f"recipes.{recipe_id}.demo"
     demo = importlib.import_module(demo_name) if importlib.util.find_spec(demo_name) else None
     torch_rnn.install()  # on the torch backend: Keras' LSTM/GRU loop without its per-step full-size gradients
-    ctc_beam.install()  # on jax and torch: a CTC beam search ~100x faster than Keras' port
+    ctc_beam.install()  # on jax and torch: a CTC beam search much faster than Keras' port (bench/ctc_decode.py)
     return model, data, demo
 
 
@@ -577,7 +577,6 @@ def execute(plan, run_dir, record, verbose, log, resuming=False, distribution=No
                 train_steps=record.get("train_steps", 0) + monitor.steps,
                 epochs_run=monitor.epochs_done,
             )
-            write_json(run_dir / RUN_FILE, record)  # still "running": a run killed while evaluating shows what it trained
             if monitor.diverged_at:
                 record.update(status="diverged", diverged_at=monitor.diverged_at, wall_seconds=round(time.perf_counter() - started, 2))
                 write_json(run_dir / RUN_FILE, record)
@@ -585,6 +584,7 @@ def execute(plan, run_dir, record, verbose, log, resuming=False, distribution=No
                     f"Training diverged: the loss became NaN at {monitor.diverged_at}. "
                     f"Try a lower learning rate (--set learning_rate={config['learning_rate'] / 10:g})."
                 )
+            write_json(run_dir / RUN_FILE, record)  # still "running": a run killed while evaluating shows what it trained
             checkpoint = run_dir / MODEL_FILE
             if checkpoint.exists():
                 model.load_weights(checkpoint)  # the best epoch by validation loss

@@ -18,6 +18,7 @@ import numpy as np
 from keras import ops
 
 from recipes.common import speech
+from recipes.common.probability import log_softmax
 from recipes.common.sampling import prime_and_sample
 from recipes.wavenet.data import mu_law_decode, mu_law_encode, speech_span
 from recipes.wavenet.model import GatedResidualBlock, dilations, receptive_field
@@ -27,11 +28,6 @@ LN2 = math.log(2.0)
 
 # ---------------------------------------------------------------------------------------------
 # Metrics
-
-
-def log_softmax(logits):
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def bits_and_accuracy(log_probabilities, targets):
